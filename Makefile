@@ -11,7 +11,7 @@ B = build
 BIN = bin
 SANITIZE =
 
-PKGS = libzstd libarchive json-c libcurl libpcre2-8 libxxhash
+PKGS = libzstd libarchive json-c libcurl libpcre2-8 libxxhash zlib
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wformat=2 -Wwrite-strings -Werror
 OPT = -O2 -g

@@ -4,9 +4,11 @@
 set -eu
 
 pkgs_build="make gcc pkg-config libzstd-dev libarchive-dev libjson-c-dev
-	libcurl4-openssl-dev libpcre2-dev libxxhash-dev"
+	libcurl4-openssl-dev libpcre2-dev libxxhash-dev zlib1g-dev"
 # Test servers and tools the suite drives for real.
-pkgs_test="bats jq zstd mandoc python3 nginx-light"
+pkgs_test="bats jq zstd mandoc python3 curl libarchive-tools nginx-light
+	influxdb influxdb-client openssh-server openssh-client rsync
+	prometheus-alertmanager prometheus"
 pkgs_bench="ripgrep libarchive-tools hyperfine time jq zstd curl"
 pkgs_fuzz="clang"
 
