@@ -477,6 +477,9 @@ main(int argc, char **argv)
 	char *end;
 
 	tool_init("logcategorize");
+	/* A closed stdout would let the next open(2) take fd 1 and receive our output. */
+	if (fcntl(1, F_GETFD) < 0)
+		die_errno(EXIT_FATAL, "stdout");
 	while ((c = getopt_long(argc, argv, "hi:l:r:s", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': fputs(synopsis, stdout); out_close(); return EXIT_OK;

@@ -246,6 +246,9 @@ main(int argc, char **argv)
 	char *end;
 
 	tool_init("logsync");
+	/* A closed stdout would let the next open(2) take fd 1 and receive our output. */
+	if (fcntl(1, F_GETFD) < 0)
+		die_errno(EXIT_FATAL, "stdout");
 	o.rsync = getenv("LOGSYNC_RSYNC") ? getenv("LOGSYNC_RSYNC") : "rsync";
 	o.ssh = getenv("LOGSYNC_SSH") ? getenv("LOGSYNC_SSH") : "ssh";
 	o.filters = xcalloc((size_t)argc, sizeof(*o.filters));
