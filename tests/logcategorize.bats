@@ -176,10 +176,14 @@ mktree() {
 	[ "$stderr" = "logcategorize: <stdin>:1: not a JSON object" ]
 	# {"path":1} has no usable path; [1] is taken as a bare path
 	[ "$(echo "$output" | jq -r .category | tr '\n' ' ')" = "uncategorized uncategorized " ]
-	head -c 100000 /dev/urandom | tr -d '\n{' > bin
+	head -c 100000 /dev/urandom | tr -d '\n{\000' > bin
 	printf '\n' >> bin
 	run -0 --separate-stderr logcategorize < bin
-	[ "$(echo "$output" | jq -r .category)" != "" ]
+	[ "$(echo "$output" | jq -r .category)" = uncategorized ]
+	printf 'a\0b.log\nserver-1.log\n' > nul
+	run -1 --separate-stderr logcategorize < nul
+	[ "$stderr" = "logcategorize: <stdin>:1: NUL byte in path" ]
+	[ "$(echo "$output" | jq -r .category)" = server ]
 	head -c 3000000 /dev/zero | tr '\0' a > huge; echo "-server-.log" >> huge
 	run -0 --separate-stderr logcategorize < huge
 	[ "$(echo "$output" | jq -r .category)" = server ]
