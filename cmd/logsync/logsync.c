@@ -120,7 +120,11 @@ lock_dest(const char *dest, const char *file)
 	/* fd stays open (and locked) until we exit */
 }
 
-/* Write the run's status (temp file and rename, so --status never sees half). */
+/*
+ * Write the run's status (temp file and rename, so --status never sees
+ * half).  No fsync: it is rewritten every run, and the fsync cost more
+ * than the rest of a no-change run's overhead.
+ */
 static void
 write_status(const char *file, struct source *src, struct result *res, int nsrc,
     int64_t start, int64_t end, int64_t next)
@@ -173,7 +177,7 @@ write_status(const char *file, struct source *src, struct result *res, int nsrc,
 	sb_addf(&tmp, "%s.tmp", file);
 	if ((fp = fopen(tmp.buf, "w")) == NULL ||
 	    fwrite(out.buf, 1, out.len, fp) != out.len || fflush(fp) != 0 ||
-	    fsync(fileno(fp)) < 0 || fclose(fp) != 0 || rename(tmp.buf, file) < 0) {
+	    fclose(fp) != 0 || rename(tmp.buf, file) < 0) {
 		warn_errno("%s", file);
 		unlink(tmp.buf);
 	}
