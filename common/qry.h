@@ -44,6 +44,14 @@ void qry_err_format(const struct qry_err *err, char *buf, size_t size);
 /* Set the "now" that relative times (_time:5m) refer to (ns since epoch). */
 void qry_set_now(struct qry *q, int64_t now_ns);
 
+/*
+ * Append the query's canonical text to out (for --explain and tests):
+ * operators explicit and parenthesised, values quoted, times absolute.
+ * Returns 0 or -1.
+ */
+struct sb;
+int qry_format(const struct qry *q, struct sb *out);
+
 /* 1 if the query has pipes after the filter; 0 if it is a bare filter. */
 int qry_has_pipes(const struct qry *q);
 
@@ -128,7 +136,7 @@ struct qry_block {
 	/* 0 if no record of the block has the field (with a non-empty
 	   value); 1 if some may. */
 	int (*has_field)(void *ctx, const char *field);
-	/* 1 and *min/*max set to the range of the field's values that parse
+	/* 1 and *min, *max set to the range of the field's values that parse
 	   as numbers (*min > *max when none does); 0 when unknown. */
 	int (*num_range)(void *ctx, const char *field, double *min, double *max);
 };

@@ -1,0 +1,31 @@
+/* logq.h: state shared by logq's main and its output formats. */
+#ifndef LOGQ_H
+#define LOGQ_H
+
+#include <json-c/json.h>
+
+#include "../../common/qry.h"
+#include "../../common/sb.h"
+
+enum logq_fmt { FMT_JSON, FMT_TABLE, FMT_LOGFMT, FMT_RAW, FMT_CSV };
+
+struct logq {
+	enum logq_fmt fmt;
+	int color;
+	int explain;
+	int unbuffered;
+	const char *dir;
+	struct qry *q;
+	struct qry_run *run;
+	struct sb out;
+	/* table and csv need every row for the columns and their widths */
+	struct json_object **rows;
+	size_t nrows, caprows;
+	unsigned long long lines, bad, skipped;
+};
+
+/* out.c */
+int out_record(void *arg, struct json_object *rec);
+void out_finish(struct logq *lq);
+
+#endif
