@@ -747,7 +747,7 @@ field_value(struct ps *p, const char *field)
 	if (c < 0)
 		return fail(p, p->i, "unexpected end of query, expected a value for '%s'", field),
 		    NULL;
-	if (strcmp(field, "_time") == 0 && c != '(' && c != '"' && c != '\'')
+	if (strcmp(field, "_time") == 0 && c != '"' && c != '\'')
 		return time_filter(p);
 	if (c == '{' && strcmp(field, "_stream") == 0)
 		return stream_filter(p);
@@ -854,7 +854,9 @@ field_value(struct ps *p, const char *field)
 	}
 	if (l == 1 && p->s[p->i] == '*') {
 		p->i++;
-		return node_new(p, strcmp(field, "_msg") == 0 ? QF_ALL : QF_ANY, field);
+				if (strcmp(field, "_msg") == 0)
+			return node_new(p, QF_ALL, NULL);
+		return node_new(p, QF_ANY, field);
 	}
 	op = QF_PHRASE;
 	if (p->s[p->i + l - 1] == '*')
@@ -955,6 +957,8 @@ parse_unary(struct ps *p, const char *field)
 		return fail(p, p->i, "unexpected end of query, expected a filter"), NULL;
 	if ((l = bare_len(p, 1)) == 0)
 		return fail(p, p->i, "unexpected '%c', expected a filter", c), NULL;
+	if (kw(p, "or") || kw(p, "and"))
+		return fail(p, p->i, "unexpected '%.*s', expected a filter", (int)l, p->s + p->i), NULL;
 	if (p->i + l < p->n && p->s[p->i + l] == ':') {
 		char *f = dupn(p, p->s + p->i, l);
 
@@ -1235,8 +1239,13 @@ stats_fn(struct ps *p, struct qpipe *pp)
 	}
 	if (expect(p, ')') < 0 || sb_addc(&name, ')') < 0)
 		goto bad;
-	if (kw(p, "as"))
+	if (kw(p, "as")) {
 		p->i += 2;
+		c = peek(p);
+		if (c < 0 || c == ',' || c == '|' || c == ')')
+			return fail(p, p->i, c < 0 ? "unexpected end of query, expected a name after 'as'" :
+			    "expected a name after 'as'"), free(st.field), sb_free(&name), -1;
+	}
 	c = peek(p);
 	if (c >= 0 && c != ',' && c != '|' && c != ')') {
 		free(name.buf);

@@ -1,0 +1,64 @@
+/* qry_parse.c: fuzz the LogsQL parser, then run the query over a few records and the push-down. */
+#include <stdint.h>
+#include <string.h>
+
+#include "../../common/qry.h"
+#include "../../common/sb.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int
+emit(void *arg, struct json_object *rec)
+{
+	(void)arg;
+	(void)rec;
+	return 0;
+}
+
+static int
+has_token(void *ctx, const char *field, const char *tok, size_t n)
+{
+	(void)ctx;
+	(void)field;
+	return n % 2 || tok[0] == 'd';
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *recs[] = {
+		"{\"_time\":\"2025-05-17T04:44:01Z\",\"_stream\":\"{a=\\\"x\\\"}\",\"_msg\":\"disk error node-3\",\"n\":12}",
+		"{\"_msg\":\"\",\"x\":{\"y\":[1,2]},\"n\":\"abc\",\"t\":true}",
+		"{}",
+	};
+	struct qry_err err;
+	struct qry *q = qry_parse((const char *)data, size, &err);
+	struct qry_run *r;
+	struct sb s = SB_INIT;
+	struct st_labels l = { 0 };
+	struct qry_block b = { 0, 1000000000000000000LL, NULL, NULL, has_token, NULL, NULL };
+	int64_t lo, hi;
+
+	if (q == NULL)
+		return 0;
+	(void)qry_format(q, &s);
+	sb_free(&s);
+	(void)qry_time_bounds(q, &lo, &hi);
+	(void)st_set(&l, "a", "x", 1);
+	(void)qry_stream_may_match(q, &l);
+	b.stream = &l;
+	(void)qry_block_may_match(q, &b, NULL);
+	st_free(&l);
+	if ((r = qry_run_new(q, emit, NULL)) != NULL) {
+		for (size_t i = 0; i < sizeof(recs) / sizeof(*recs); i++) {
+			struct json_object *o = json_tokener_parse(recs[i]);
+
+			(void)qry_run_push(r, o);
+			json_object_put(o);
+		}
+		(void)qry_run_finish(r);
+		qry_run_free(r);
+	}
+	qry_free(q);
+	return 0;
+}
