@@ -27,8 +27,10 @@ usage(FILE *fp, int eval)
 
 /*
  * A raw line that cannot hold a word the filter needs is skipped before
- * JSON parsing: the words of field values appear verbatim in the line
- * unless it uses escapes, so lines with a backslash are always parsed.
+ * JSON parsing: every word of a field value appears verbatim in the line
+ * unless a \u escape spells it (the other escapes stand for non-word
+ * characters), so lines with "\u" are always parsed.  Malformed lines
+ * skipped this way are not reported.
  */
 struct rawline {
 	const char *s;
@@ -80,7 +82,7 @@ scan_fd(struct logq *lq, int fd, const char *name, struct json_tokener *tok)
 		lq->lines++;
 		rl.s = line;
 		rl.n = len;
-		if (memchr(line, '\\', len) == NULL && !qry_block_may_match(lq->q, &b, NULL)) {
+		if (memmem(line, len, "\\u", 2) == NULL && !qry_block_may_match(lq->q, &b, NULL)) {
 			lq->skipped++;
 			continue;
 		}
