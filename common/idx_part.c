@@ -1,0 +1,623 @@
+/* idx_part.c: the part writer: rows in, columnar zstd blocks with blooms, dictionaries and min/max out. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "idx_part.h"
+
+#define BLOCK_ROWS	4096
+#define BLOCK_BYTES	(2u << 20)
+#define NCACHE		64
+#define DICT_SLOTS	512
+
+/* One field's column in the block being built. */
+struct colb {
+	uint32_t rows;			/* rows appended (padding included) */
+	uint32_t nonempty;
+	struct sb lens, data;
+	int dict_ok;
+	uint32_t ndict;
+	uint64_t dhash[IDX_MAX_DICT];
+	uint32_t doff[IDX_MAX_DICT], dlen[IDX_MAX_DICT];
+	short dslot[DICT_SLOTS];	/* hash slot -> code + 1 */
+	struct sb codes, dictdata;
+	uint64_t *toks;			/* distinct token hashes (open addressing, 0 = free) */
+	size_t ntok, tcap;
+	int oom;			/* a token could not be kept */
+	int num;
+	double nmin, nmax;
+};
+
+struct pfield {
+	char *name;
+	size_t nlen;
+	uint64_t nonempty;
+	unsigned char hll[IDX_HLL_M];
+	struct colb c;
+};
+
+struct idx_pw {
+	char *dir, tmp[4200], final[4200];
+	uint32_t day;
+	uint64_t id;
+	int fd, level;
+	ZSTD_CCtx *zc;
+	uint64_t off;			/* file offset of out.buf[0] + out.len */
+	struct sb out;			/* write buffer */
+	struct pfield *f;
+	size_t nf, capf;
+	struct { const char *k; uint32_t fid; } cache[NCACHE];
+	/* streams */
+	struct sb streams;		/* u32 len + text, the table as written */
+	uint32_t nstreams;
+	char *cur;			/* current stream text */
+	size_t curlen;
+	/* block being built */
+	uint32_t brows;
+	size_t bbytes;
+	int64_t *bt;
+	int64_t tmin, tmax, ptmin, ptmax;
+	struct sb blocks;		/* block headers and column descriptors */
+	uint32_t nblocks;
+	uint64_t rows;
+	struct sb scratch, z;
+};
+
+static int
+wfail(char *err, size_t errsz, const char *what, const char *path)
+{
+	if (errno == ENOMEM)
+		snprintf(err, errsz, "out of memory");
+	else
+		snprintf(err, errsz, "%s%s%s", path ? path : "", path ? ": " : "", what);
+	return -1;
+}
+
+struct idx_pw *
+idx_pw_new(const char *dir, uint32_t day, uint64_t id, int level, char *err, size_t errsz)
+{
+	struct idx_pw *w = calloc(1, sizeof(*w));
+	char dn[16], ddir[4096];
+
+	if (w == NULL || (w->dir = strdup(dir)) == NULL || (w->zc = ZSTD_createCCtx()) == NULL ||
+	    (w->bt = malloc(BLOCK_ROWS * sizeof(*w->bt))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto bad;
+	}
+	w->fd = -1;
+	w->day = day;
+	w->id = id;
+	w->level = level;
+	w->ptmin = INT64_MAX;
+	w->ptmax = INT64_MIN;
+	idx_day_name(day, dn);
+	snprintf(ddir, sizeof(ddir), "%s/%s", dir, dn);
+	if (mkdir(ddir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errsz, "%s: %s", ddir, strerror(errno));
+		goto bad;
+	}
+	snprintf(w->tmp, sizeof(w->tmp), "%s/.tmp-%016llx.part", ddir, (unsigned long long)id);
+	if (idx_part_path(dir, day, id, w->final, sizeof(w->final)) < 0) {
+		snprintf(err, errsz, "%s: path too long", dir);
+		goto bad;
+	}
+	if ((w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		snprintf(err, errsz, "%s: %s", w->tmp, strerror(errno));
+		goto bad;
+	}
+	{
+		unsigned char h[IDX_PART_HDR] = { 0 };
+
+		memcpy(h, IDX_PART_MAGIC, 8);
+		idx_put32(h + 8, IDX_VERSION);
+		idx_put32(h + 12, IDX_PART_HDR);
+		idx_put64(h + 16, id);
+		idx_put32(h + 24, day);
+		if (sb_add(&w->out, h, sizeof(h)) < 0) {
+			snprintf(err, errsz, "out of memory");
+			goto bad;
+		}
+		w->off = IDX_PART_HDR;
+	}
+	return w;
+bad:
+	idx_pw_abort(w);
+	return NULL;
+}
+
+static int
+flush_out(struct idx_pw *w)
+{
+	size_t off = 0;
+
+	while (off < w->out.len) {
+		ssize_t n = write(w->fd, w->out.buf + off, w->out.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		off += (size_t)n;
+	}
+	w->out.len = 0;
+	return 0;
+}
+
+static int
+emit(struct idx_pw *w, const void *p, size_t n)
+{
+	if (sb_add(&w->out, p, n) < 0)
+		return -1;
+	w->off += n;
+	if (w->out.len >= (1u << 20))
+		return flush_out(w);
+	return 0;
+}
+
+static void
+colb_free(struct colb *c)
+{
+	sb_free(&c->lens);
+	sb_free(&c->data);
+	sb_free(&c->codes);
+	sb_free(&c->dictdata);
+	free(c->toks);
+}
+
+static void
+colb_reset(struct colb *c)
+{
+	c->rows = c->nonempty = 0;
+	c->lens.len = c->data.len = c->codes.len = c->dictdata.len = 0;
+	c->dict_ok = 1;
+	c->ndict = 0;
+	memset(c->dslot, 0, sizeof(c->dslot));
+	if (c->toks)
+		memset(c->toks, 0, c->tcap * sizeof(*c->toks));
+	c->ntok = 0;
+	c->oom = 0;
+	c->num = 0;
+	c->nmin = INFINITY;
+	c->nmax = -INFINITY;
+}
+
+void
+idx_pw_abort(struct idx_pw *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlink(w->tmp);
+	}
+	for (size_t i = 0; i < w->nf; i++) {
+		free(w->f[i].name);
+		colb_free(&w->f[i].c);
+	}
+	free(w->f);
+	ZSTD_freeCCtx(w->zc);
+	sb_free(&w->out);
+	sb_free(&w->streams);
+	sb_free(&w->blocks);
+	sb_free(&w->scratch);
+	sb_free(&w->z);
+	free(w->cur);
+	free(w->bt);
+	free(w->dir);
+	free(w);
+}
+
+uint64_t
+idx_pw_rows(const struct idx_pw *w)
+{
+	return w->rows;
+}
+
+static void
+tok_insert(void *arg, uint64_t h)
+{
+	struct colb *c = arg;
+	size_t i;
+
+	if (h == 0)
+		h = 1;
+	if ((c->ntok + 1) * 2 > c->tcap) {
+		size_t nc = c->tcap ? c->tcap * 2 : 1024;
+		uint64_t *nt = calloc(nc, sizeof(*nt));
+
+		if (nt == NULL) {
+			c->oom = 1;	/* a missed token would be a false skip: fail */
+			return;
+		}
+		for (size_t k = 0; k < c->tcap; k++)
+			if (c->toks[k]) {
+				for (i = c->toks[k] & (nc - 1); nt[i]; i = (i + 1) & (nc - 1))
+					;
+				nt[i] = c->toks[k];
+			}
+		free(c->toks);
+		c->toks = nt;
+		c->tcap = nc;
+	}
+	for (i = h & (c->tcap - 1); c->toks[i]; i = (i + 1) & (c->tcap - 1))
+		if (c->toks[i] == h)
+			return;
+	c->toks[i] = h;
+	c->ntok++;
+}
+
+static void
+num_note(struct colb *c, const char *v, size_t n)
+{
+	double d;
+
+	if (idx_num(v, n, &d)) {
+		c->num = 1;
+		if (d < c->nmin)
+			c->nmin = d;
+		if (d > c->nmax)
+			c->nmax = d;
+	}
+}
+
+static int
+pad(struct colb *c, uint32_t rows)
+{
+	while (c->rows < rows) {
+		if (sb_addc(&c->lens, 0) < 0)
+			return -1;
+		if (c->dict_ok) {
+			/* code of "" : make sure the dictionary has it */
+			if (sb_addc(&c->codes, 0xff) < 0)
+				return -1;
+		}
+		c->rows++;
+	}
+	return 0;
+}
+
+static int
+add_value(struct pfield *pf, const char *v, size_t n)
+{
+	struct colb *c = &pf->c;
+	uint64_t h = idx_hash(v, n);
+
+	idx_hll_add(pf->hll, h);
+	pf->nonempty++;
+	c->nonempty++;
+	if (idx_sb_putvar(&c->lens, n) < 0 || sb_add(&c->data, v, n) < 0)
+		return -1;
+	if (c->dict_ok) {
+		unsigned s = (unsigned)(h & (DICT_SLOTS - 1));
+		int code = -1;
+
+		while (c->dslot[s]) {
+			int k = c->dslot[s] - 1;
+
+			if (c->dhash[k] == h && c->dlen[k] == n &&
+			    memcmp(c->dictdata.buf + c->doff[k], v, n) == 0) {
+				code = k;
+				break;
+			}
+			s = (s + 1) & (DICT_SLOTS - 1);
+		}
+		if (code < 0 && c->ndict < IDX_MAX_DICT - 1) {
+			/* a new entry (the last code is kept for "") */
+			code = (int)c->ndict++;
+			c->dhash[code] = h;
+			c->doff[code] = (uint32_t)c->dictdata.len;
+			c->dlen[code] = (uint32_t)n;
+			c->dslot[s] = (short)(code + 1);
+			if (sb_add(&c->dictdata, v, n) < 0)
+				return -1;
+			idx_tokens(v, n, tok_insert, c);
+			num_note(c, v, n);
+		}
+		if (code >= 0) {
+			if (sb_addc(&c->codes, code) < 0)
+				return -1;
+		} else {
+			/* too many distinct values: plain from now on; the
+			   values seen so far are in data already */
+			c->dict_ok = 0;
+		}
+	}
+	if (!c->dict_ok) {
+		idx_tokens(v, n, tok_insert, c);
+		num_note(c, v, n);
+	}
+	c->rows++;
+	return c->oom ? -1 : 0;
+}
+
+static int
+write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, struct colb *c,
+    uint32_t nonempty)
+{
+	unsigned char d[IDX_COL_DESC] = { 0 };
+	size_t bound = ZSTD_compressBound(raw->len), zn, bsize = 0;
+	uint64_t off = w->off;
+
+	if (sb_grow(&w->z, bound) < 0)
+		return -1;
+	zn = ZSTD_compressCCtx(w->zc, w->z.buf, w->z.cap, raw->buf ? raw->buf : "", raw->len, w->level);
+	if (ZSTD_isError(zn)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (c != NULL) {
+		bsize = idx_bloom_size(c->ntok);
+		if (sb_grow(&w->z, zn + bsize) < 0)
+			return -1;
+		memset(w->z.buf + zn, 0, bsize);
+		for (size_t i = 0; i < c->tcap; i++)
+			if (c->toks[i])
+				idx_bloom_add((unsigned char *)w->z.buf + zn, bsize, c->toks[i]);
+	}
+	if (emit(w, w->z.buf, zn + bsize) < 0)
+		return -1;
+	idx_put32(d, fid);
+	d[4] = (unsigned char)enc;
+	d[5] = c != NULL && c->num ? IDX_COL_NUM : 0;
+	idx_put64(d + 8, off);
+	idx_put32(d + 16, (uint32_t)zn);
+	idx_put32(d + 20, (uint32_t)raw->len);
+	idx_put32(d + 24, (uint32_t)bsize);
+	idx_put32(d + 28, nonempty);
+	idx_putf64(d + 32, c != NULL ? c->nmin : 0);
+	idx_putf64(d + 40, c != NULL ? c->nmax : 0);
+	idx_put64(d + 48, idx_hash(w->z.buf, zn + bsize));
+	return sb_add(&w->blocks, d, sizeof(d));
+}
+
+static int
+flush_block(struct idx_pw *w)
+{
+	unsigned char h[IDX_BLOCK_HDR] = { 0 };
+	uint32_t ncols = 1;
+	struct sb *raw = &w->scratch;
+
+	if (w->brows == 0)
+		return 0;
+	for (size_t i = 0; i < w->nf; i++)
+		ncols += w->f[i].c.nonempty > 0;
+	idx_put32(h, w->nstreams - 1);
+	idx_put32(h + 4, w->brows);
+	idx_put64(h + 8, (uint64_t)w->tmin);
+	idx_put64(h + 16, (uint64_t)w->tmax);
+	idx_put32(h + 24, ncols);
+	if (sb_add(&w->blocks, h, sizeof(h)) < 0)
+		return -1;
+	/* _time: deltas from the block's minimum, as varints */
+	raw->len = 0;
+	for (uint32_t i = 0; i < w->brows; i++)
+		if (idx_sb_putvar(raw, (uint64_t)(w->bt[i] - (i ? w->bt[i - 1] : w->tmin))) < 0)
+			return -1;
+	/* field 0 of every part is _time */
+	if (write_col(w, 0, IDX_ENC_TIME, raw, NULL, w->brows) < 0)
+		return -1;
+	for (size_t i = 0; i < w->nf; i++) {
+		struct colb *c = &w->f[i].c;
+
+		if (c->nonempty == 0) {
+			colb_reset(c);
+			continue;
+		}
+		if (pad(c, w->brows) < 0)
+			return -1;
+		raw->len = 0;
+		if (c->dict_ok) {
+			uint32_t empty = c->ndict;	/* code for "" when rows lack the field */
+			int has_empty = c->nonempty < w->brows;
+
+			if (idx_sb_putvar(raw, c->ndict + has_empty) < 0)
+				return -1;
+			for (uint32_t k = 0; k < c->ndict; k++)
+				if (idx_sb_putvar(raw, c->dlen[k]) < 0 ||
+				    sb_add(raw, c->dictdata.buf + c->doff[k], c->dlen[k]) < 0)
+					return -1;
+			if (has_empty && idx_sb_putvar(raw, 0) < 0)
+				return -1;
+			for (uint32_t r = 0; r < w->brows; r++)
+				if ((unsigned char)c->codes.buf[r] == 0xff)
+					c->codes.buf[r] = (char)empty;
+			if (sb_add(raw, c->codes.buf, c->codes.len) < 0)
+				return -1;
+		} else {
+			if (sb_add(raw, c->lens.buf, c->lens.len) < 0 ||
+			    sb_add(raw, c->data.buf, c->data.len) < 0)
+				return -1;
+		}
+		if (write_col(w, (uint32_t)i + 1, c->dict_ok ? IDX_ENC_DICT : IDX_ENC_PLAIN, raw, c,
+		    c->nonempty) < 0)
+			return -1;
+		colb_reset(c);
+	}
+	w->nblocks++;
+	w->brows = 0;
+	w->bbytes = 0;
+	return 0;
+}
+
+static int
+field_id(struct idx_pw *w, const char *k, size_t kn, uint32_t *fid)
+{
+	unsigned s = (unsigned)(((uintptr_t)k >> 3) % NCACHE);
+	size_t i;
+
+	if (w->cache[s].k == k) {
+		*fid = w->cache[s].fid;
+		return 0;
+	}
+	for (i = 0; i < w->nf; i++)
+		if (w->f[i].nlen == kn && memcmp(w->f[i].name, k, kn) == 0)
+			break;
+	if (i == w->nf) {
+		if (kn == 0 || kn > 65535 || w->nf >= 65535) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (w->nf == w->capf) {
+			size_t nc = w->capf ? w->capf * 2 : 16;
+			struct pfield *nv = realloc(w->f, nc * sizeof(*nv));
+
+			if (nv == NULL)
+				return -1;
+			w->f = nv;
+			w->capf = nc;
+		}
+		memset(&w->f[i], 0, sizeof(w->f[i]));
+		if ((w->f[i].name = malloc(kn + 1)) == NULL)
+			return -1;
+		memcpy(w->f[i].name, k, kn);
+		w->f[i].name[kn] = '\0';
+		w->f[i].nlen = kn;
+		colb_reset(&w->f[i].c);
+		w->nf++;
+	}
+	w->cache[s].k = k;
+	w->cache[s].fid = (uint32_t)i;
+	*fid = (uint32_t)i;
+	return 0;
+}
+
+int
+idx_pw_add(struct idx_pw *w, const char *stream, size_t slen, int64_t t,
+    const struct idx_kv *kv, size_t n, char *err, size_t errsz)
+{
+	int newstream = w->cur == NULL || w->curlen != slen || memcmp(w->cur, stream, slen) != 0;
+
+	if (newstream || w->brows >= BLOCK_ROWS || w->bbytes >= BLOCK_BYTES ||
+	    (w->brows > 0 && t < w->bt[w->brows - 1])) {
+		if (flush_block(w) < 0)
+			return wfail(err, errsz, strerror(errno), w->tmp);
+	}
+	if (newstream) {
+		char *nc = malloc(slen + 1);
+
+		if (nc == NULL || idx_sb_put32(&w->streams, (uint32_t)slen) < 0 ||
+		    sb_add(&w->streams, stream, slen) < 0) {
+			free(nc);
+			return wfail(err, errsz, "out of memory", NULL);
+		}
+		memcpy(nc, stream, slen);
+		free(w->cur);
+		w->cur = nc;
+		w->curlen = slen;
+		w->nstreams++;
+	}
+	if (w->brows == 0)
+		w->tmin = w->tmax = t;
+	if (t < w->tmin)
+		w->tmin = t;
+	if (t > w->tmax)
+		w->tmax = t;
+	if (t < w->ptmin)
+		w->ptmin = t;
+	if (t > w->ptmax)
+		w->ptmax = t;
+	w->bt[w->brows] = t;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t fid;
+		struct pfield *pf;
+
+		if (kv[i].vn == 0)
+			continue;
+		if (field_id(w, kv[i].k, kv[i].kn, &fid) < 0)
+			return wfail(err, errsz, "bad field name", NULL);
+		pf = &w->f[fid];
+		/* a repeated field in one row: the first value wins */
+		if (pf->c.rows > w->brows)
+			continue;
+		if (pad(&pf->c, w->brows) < 0 || add_value(pf, kv[i].v, kv[i].vn) < 0)
+			return wfail(err, errsz, "out of memory", NULL);
+		w->bbytes += kv[i].vn + 2;
+	}
+	w->brows++;
+	w->rows++;
+	return 0;
+}
+
+int
+idx_pw_finish(struct idx_pw *w, struct idx_ment *ent, char *err, size_t errsz)
+{
+	struct sb ix = SB_INIT;
+	unsigned char f[IDX_PART_FTR] = { 0 }, hll0[IDX_HLL_M] = { 0 };
+	uint64_t ioff;
+	int rc = -1;
+
+	if (flush_block(w) < 0)
+		goto syserr;
+	ioff = w->off;
+	/* index: counts, fields (_time first), streams, blocks */
+	if (idx_sb_put32(&ix, (uint32_t)w->nf + 1) < 0 || idx_sb_put32(&ix, w->nstreams) < 0 ||
+	    idx_sb_put32(&ix, w->nblocks) < 0 || idx_sb_put32(&ix, 0) < 0)
+		goto oom;
+	if (sb_add(&ix, "\x05\x00_time", 7) < 0 || idx_sb_put64(&ix, w->rows) < 0 ||
+	    sb_add(&ix, hll0, sizeof(hll0)) < 0)
+		goto oom;
+	for (size_t i = 0; i < w->nf; i++) {
+		unsigned char l[2] = { (unsigned char)w->f[i].nlen, (unsigned char)(w->f[i].nlen >> 8) };
+
+		if (sb_add(&ix, l, 2) < 0 || sb_add(&ix, w->f[i].name, w->f[i].nlen) < 0 ||
+		    idx_sb_put64(&ix, w->f[i].nonempty) < 0 || sb_add(&ix, w->f[i].hll, IDX_HLL_M) < 0)
+			goto oom;
+	}
+	if (sb_add(&ix, w->streams.buf, w->streams.len) < 0 ||
+	    sb_add(&ix, w->blocks.buf, w->blocks.len) < 0)
+		goto oom;
+	if (emit(w, ix.buf, ix.len) < 0)
+		goto syserr;
+	idx_put64(f, ioff);
+	idx_put64(f + 8, ix.len);
+	idx_put64(f + 16, w->rows);
+	idx_put64(f + 24, (uint64_t)w->ptmin);
+	idx_put64(f + 32, (uint64_t)w->ptmax);
+	idx_put64(f + 40, idx_hash(ix.buf, ix.len));
+	idx_put32(f + 48, IDX_VERSION);
+	idx_put32(f + 52, IDX_PART_FTR);
+	memcpy(f + 56, IDX_PEND_MAGIC, 8);
+	if (emit(w, f, sizeof(f)) < 0 || flush_out(w) < 0 || fsync(w->fd) < 0)
+		goto syserr;
+	if (close(w->fd) < 0) {
+		w->fd = -1;
+		unlink(w->tmp);
+		goto syserr;
+	}
+	w->fd = -1;
+	if (rename(w->tmp, w->final) < 0) {
+		unlink(w->tmp);
+		goto syserr;
+	}
+	{
+		char *slash = strrchr(w->final, '/');
+
+		*slash = '\0';
+		idx_fsync_dir(w->final);
+		idx_fsync_dir(w->dir);
+		*slash = '/';
+	}
+	ent->day = w->day;
+	ent->id = w->id;
+	ent->size = w->off;
+	ent->records = w->rows;
+	ent->tmin = w->ptmin;
+	ent->tmax = w->ptmax;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errsz, "out of memory");
+	goto out;
+syserr:
+	snprintf(err, errsz, "%s: %s", w->tmp, strerror(errno));
+out:
+	sb_free(&ix);
+	idx_pw_abort(w);
+	return rc;
+}

@@ -1,0 +1,565 @@
+/* idx_read.c: the index reader: a snapshot of the manifest's parts, scanned with the query's push-down. */
+#define _GNU_SOURCE	/* memmem */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "idx.h"
+#include "idx_fmt.h"
+#include "stream.h"
+#include "ts.h"
+
+#define OPEN_TRIES	5
+#define CACHE_MAX	4096	/* distinct records cached per block (dictionary-only projections) */
+
+struct rpart {
+	struct idx_part p;
+	char **fname;			/* NUL-terminated field names */
+	struct st_labels *labels;	/* parsed streams (NULL: not yet) */
+	signed char *smay;		/* per stream: -1 unknown, 0 no, 1 may */
+	int bad;
+};
+
+struct idx {
+	char *dir;
+	struct rpart *parts;
+	size_t nparts;
+	ZSTD_DCtx *zd;
+	idx_warn_fn warn;
+	void *warn_arg;
+};
+
+static void
+warnf(struct idx *ix, const char *msg)
+{
+	if (ix->warn)
+		ix->warn(ix->warn_arg, msg);
+}
+
+static void
+rpart_free(struct rpart *r)
+{
+	for (uint32_t i = 0; r->fname && i < r->p.nfields; i++)
+		free(r->fname[i]);
+	free(r->fname);
+	for (uint32_t i = 0; r->labels && i < r->p.nstreams; i++)
+		st_free(&r->labels[i]);
+	free(r->labels);
+	free(r->smay);
+	idx_part_close(&r->p);
+}
+
+static void
+close_parts(struct idx *ix)
+{
+	for (size_t i = 0; i < ix->nparts; i++)
+		rpart_free(&ix->parts[i]);
+	free(ix->parts);
+	ix->parts = NULL;
+	ix->nparts = 0;
+}
+
+void
+idx_close(struct idx *ix)
+{
+	if (ix == NULL)
+		return;
+	close_parts(ix);
+	ZSTD_freeDCtx(ix->zd);
+	free(ix->dir);
+	free(ix);
+}
+
+/* Map every part of m; 1 when one vanished (a writer replaced the manifest meanwhile). */
+static int
+open_parts(struct idx *ix, const struct idx_man *m, char *err, size_t errsz)
+{
+	char path[4200], e[4400];
+
+	if ((ix->parts = calloc(m->n + 1, sizeof(*ix->parts))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < m->n; i++) {
+		struct rpart *r = &ix->parts[ix->nparts];
+
+		if (idx_part_path(ix->dir, m->e[i].day, m->e[i].id, path, sizeof(path)) < 0) {
+			snprintf(err, errsz, "%s: path too long", ix->dir);
+			return -1;
+		}
+		if (idx_part_open(&r->p, path, e, sizeof(e)) < 0) {
+			if (access(path, F_OK) < 0 && errno == ENOENT)
+				return 1;
+			if (strcmp(e, "out of memory") == 0)
+				goto oom;
+			warnf(ix, e);
+			continue;
+		}
+		if (r->p.size != m->e[i].size || r->p.id != m->e[i].id || r->p.day != m->e[i].day) {
+			snprintf(e, sizeof(e), "%s: size or id differs from the MANIFEST's (offset 0)", path);
+			warnf(ix, e);
+			idx_part_close(&r->p);
+			continue;
+		}
+		if ((r->fname = calloc(r->p.nfields + 1, sizeof(*r->fname))) == NULL ||
+		    (r->smay = malloc(r->p.nstreams + 1)) == NULL)
+			goto oom;
+		ix->nparts++;
+		for (uint32_t k = 0; k < r->p.nfields; k++)
+			if ((r->fname[k] = strndup(r->p.fields[k].name, r->p.fields[k].nlen)) == NULL)
+				goto oom;
+	}
+	return 0;
+oom:
+	snprintf(err, errsz, "out of memory");
+	return -1;
+}
+
+struct idx *
+idx_open(const char *dir, idx_warn_fn warn, void *warn_arg, char *err, size_t errsz)
+{
+	struct idx *ix = calloc(1, sizeof(*ix));
+	struct idx_man m;
+	int rc = 1;
+
+	if (ix == NULL || (ix->dir = strdup(dir)) == NULL || (ix->zd = ZSTD_createDCtx()) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		idx_close(ix);
+		return NULL;
+	}
+	ix->warn = warn;
+	ix->warn_arg = warn_arg;
+	for (int t = 0; t < OPEN_TRIES && rc == 1; t++) {
+		close_parts(ix);
+		if (idx_man_read(&m, dir, err, errsz) < 0) {
+			idx_close(ix);
+			return NULL;
+		}
+		rc = open_parts(ix, &m, err, errsz);
+		idx_man_free(&m);
+	}
+	if (rc != 0) {
+		if (rc == 1)
+			snprintf(err, errsz, "%s: parts keep vanishing under a busy writer; try again", dir);
+		idx_close(ix);
+		return NULL;
+	}
+	return ix;
+}
+
+/* ---- scanning ---- */
+
+struct scan {
+	struct idx *ix;
+	struct qry *q;
+	struct rpart *r;
+	const struct idx_pblock *b;
+	struct idx_scan_stats *st;
+	/* per part: field index of each name the query asks about (cache by address) */
+	const char *ckey[32];
+	int cfid[32];
+	/* decoded columns of the current block */
+	struct idx_dec *dec;		/* per part field */
+	size_t ndec;
+	int *want;			/* per part field: decode it */
+	int *done;			/* per part field: decoded for this block */
+	int *colof;			/* per part field: column index in block, -1 */
+	uint32_t row;
+	struct sb tmp;
+	char err[512];
+};
+
+static int
+part_fid(struct scan *s, const char *field)
+{
+	unsigned h = (unsigned)(((uintptr_t)field >> 3) % 32);
+	const struct idx_part *p = &s->r->p;
+
+	if (s->ckey[h] == field)
+		return s->cfid[h];
+	s->ckey[h] = field;
+	s->cfid[h] = -1;
+	for (uint32_t i = 0; i < p->nfields; i++)
+		if (strcmp(s->r->fname[i], field) == 0) {
+			s->cfid[h] = (int)i;
+			break;
+		}
+	return s->cfid[h];
+}
+
+static int
+block_col(struct scan *s, const char *field, struct idx_col *c)
+{
+	int f = part_fid(s, field);
+
+	if (f < 0)
+		return 0;
+	for (uint32_t i = 0; i < s->b->ncols; i++) {
+		idx_col_get(s->b, i, c);
+		if (c->field == (uint32_t)f)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+blk_has_token(void *ctx, const char *field, const char *tok, size_t n)
+{
+	struct scan *s = ctx;
+	struct idx_col c;
+
+	if (!block_col(s, field, &c))
+		return 0;
+	if (c.enc == IDX_ENC_TIME)
+		return 1;
+	return idx_bloom_test(s->r->p.map + c.off + c.csize, c.bloomsize, idx_hash(tok, n));
+}
+
+static int
+blk_has_field(void *ctx, const char *field)
+{
+	struct scan *s = ctx;
+	struct idx_col c;
+
+	return block_col(s, field, &c) && c.nonempty > 0;
+}
+
+static int
+blk_num_range(void *ctx, const char *field, double *min, double *max)
+{
+	struct scan *s = ctx;
+	struct idx_col c;
+
+	if (!block_col(s, field, &c) || c.enc == IDX_ENC_TIME || !(c.flags & IDX_COL_NUM)) {
+		if (block_col(s, field, &c) && c.enc == IDX_ENC_TIME)
+			return 0;
+		*min = 1;
+		*max = 0;
+		return 1;
+	}
+	*min = c.nmin;
+	*max = c.nmax;
+	return 1;
+}
+
+/* The row-level tests: the same callbacks over one row's decoded values. */
+static const struct idx_dec *
+row_dec(struct scan *s, const char *field)
+{
+	int f = part_fid(s, field);
+
+	return f >= 0 && s->done[f] ? &s->dec[f] : NULL;
+}
+
+static int
+row_has_token(void *ctx, const char *field, const char *tok, size_t n)
+{
+	struct scan *s = ctx;
+	int f = part_fid(s, field);
+	const struct idx_dec *d;
+
+	if (f < 0)
+		return 0;
+	if ((d = row_dec(s, field)) == NULL || f == 0)
+		return 1;	/* not decoded: cannot tell */
+	return d->len[s->row] >= n && memmem(d->v[s->row], d->len[s->row], tok, n) != NULL;
+}
+
+static int
+row_has_field(void *ctx, const char *field)
+{
+	struct scan *s = ctx;
+	int f = part_fid(s, field);
+	const struct idx_dec *d;
+
+	if (f < 0)
+		return 0;
+	if ((d = row_dec(s, field)) == NULL || f == 0)
+		return 1;
+	return d->len[s->row] > 0;
+}
+
+static int
+row_num_range(void *ctx, const char *field, double *min, double *max)
+{
+	struct scan *s = ctx;
+	int f = part_fid(s, field);
+	const struct idx_dec *d;
+	double v;
+
+	if (f == 0)
+		return 0;
+	if (f < 0) {
+		*min = 1;
+		*max = 0;
+		return 1;
+	}
+	if ((d = row_dec(s, field)) == NULL)
+		return 0;
+	if (idx_num(d->v[s->row], d->len[s->row], &v))
+		*min = *max = v;
+	else
+		*min = 1, *max = 0;
+	return 1;
+}
+
+static struct st_labels *
+stream_labels(struct scan *s, uint32_t si)
+{
+	struct rpart *r = s->r;
+	size_t pos;
+
+	if (r->labels == NULL) {
+		if ((r->labels = calloc(r->p.nstreams + 1, sizeof(*r->labels))) == NULL)
+			return NULL;
+		memset(r->smay, -1, r->p.nstreams + 1);
+		for (uint32_t i = 0; i < r->p.nstreams; i++)
+			/* a stream text that does not parse keeps the labels before the bad byte */
+			st_parse(r->p.streams[i].text, r->p.streams[i].len, &r->labels[i], &pos);
+	}
+	return &r->labels[si];
+}
+
+static int
+scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *names, size_t nn,
+    int (*cb)(void *, struct json_object *), void *arg)
+{
+	struct rpart *r = s->r;
+	const struct idx_part *p = &r->p;
+	struct idx_scan_stats *st = s->st;
+	struct json_object **cache = NULL;
+	int need_time = all, need_stream = all, rc = 0;
+	char tbuf[TS_BUFSZ];
+
+	memset(s->ckey, 0, sizeof(s->ckey));
+	if (p->nfields > s->ndec) {
+		struct idx_dec *nd = realloc(s->dec, p->nfields * sizeof(*nd));
+
+		if (nd == NULL)
+			goto oom;
+		memset(nd + s->ndec, 0, (p->nfields - s->ndec) * sizeof(*nd));
+		s->dec = nd;
+		s->ndec = p->nfields;
+	}
+	free(s->want);
+	free(s->done);
+	free(s->colof);
+	s->want = calloc(p->nfields + 1, sizeof(int));
+	s->done = calloc(p->nfields + 1, sizeof(int));
+	s->colof = calloc(p->nfields + 1, sizeof(int));
+	if (s->want == NULL || s->done == NULL || s->colof == NULL)
+		goto oom;
+	for (uint32_t i = 0; i < p->nfields; i++)
+		s->want[i] = all;
+	for (size_t k = 0; k < nn; k++) {
+		int f;
+
+		if (strcmp(names[k], "_time") == 0)
+			need_time = 1;
+		if (strcmp(names[k], "_stream") == 0)
+			need_stream = 1;
+		if ((f = part_fid(s, names[k])) >= 0)
+			s->want[f] = 1;
+	}
+	s->want[0] = need_time;
+	for (uint32_t bi = 0; bi < p->nblocks && rc == 0; bi++) {
+		const struct idx_pblock *b = &p->blocks[bi];
+		struct qry_block qb;
+		struct st_labels *lab;
+		enum qry_skip why;
+		uint32_t ndecoded = 0;
+		int dictonly = 1;
+		size_t combos = 1;
+
+		s->b = b;
+		st->blocks++;
+		if (b->tmax < lo || b->tmin > hi) {
+			st->skip_time++;
+			continue;
+		}
+		if ((lab = stream_labels(s, b->stream)) == NULL)
+			goto oom;
+		if (r->smay[b->stream] < 0)
+			r->smay[b->stream] = (signed char)qry_stream_may_match(s->q, lab);
+		if (!r->smay[b->stream]) {
+			st->skip_stream++;
+			continue;
+		}
+		qb.tmin = b->tmin;
+		qb.tmax = b->tmax;
+		qb.stream = lab;
+		qb.ctx = s;
+		qb.has_token = blk_has_token;
+		qb.has_field = blk_has_field;
+		qb.num_range = blk_num_range;
+		if (!qry_block_may_match(s->q, &qb, &why)) {
+			switch (why) {
+			case QRY_SKIP_TIME: st->skip_time++; break;
+			case QRY_SKIP_STREAM: st->skip_stream++; break;
+			case QRY_SKIP_FIELD: st->skip_field++; break;
+			case QRY_SKIP_RANGE: st->skip_range++; break;
+			default: st->skip_token++; break;
+			}
+			continue;
+		}
+		/* decode the wanted columns */
+		st->blocks_read++;
+		st->rows_read += b->nrows;
+		for (uint32_t i = 0; i < p->nfields; i++) {
+			s->done[i] = 0;
+			s->colof[i] = -1;
+		}
+		for (uint32_t ci = 0; ci < b->ncols; ci++) {
+			struct idx_col c;
+
+			idx_col_get(b, ci, &c);
+			s->colof[c.field] = (int)ci;
+			if (!s->want[c.field])
+				continue;
+			if (idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd, s->err, sizeof(s->err)) < 0) {
+				if (strcmp(s->err, "out of memory") == 0)
+					goto oom;
+				warnf(s->ix, s->err);
+				st->parts_bad++;
+				r->bad = 1;
+				goto out;
+			}
+			st->bytes_read += c.csize;
+			s->done[c.field] = 1;
+			ndecoded++;
+			if (c.enc != IDX_ENC_DICT)
+				dictonly = 0;
+			else
+				combos *= s->dec[c.field].ndict;
+		}
+		if (need_time || combos > CACHE_MAX)
+			dictonly = 0;
+		if (dictonly) {
+			if ((cache = calloc(combos, sizeof(*cache))) == NULL)
+				goto oom;
+		}
+		qb.has_token = row_has_token;
+		qb.has_field = row_has_field;
+		qb.num_range = row_num_range;
+		for (uint32_t row = 0; row < b->nrows && rc == 0; row++) {
+			struct json_object *o;
+			size_t key = 0;
+
+			s->row = row;
+			if (need_time)
+				qb.tmin = qb.tmax = s->dec[0].t[row];
+			if (!qry_block_may_match(s->q, &qb, NULL)) {
+				st->rows_prefiltered++;
+				continue;
+			}
+			if (dictonly) {
+				size_t mul = 1;
+
+				for (uint32_t i = 1; i < p->nfields; i++)
+					if (s->done[i]) {
+						key += s->dec[i].codes[row] * mul;
+						mul *= s->dec[i].ndict;
+					}
+				if (cache[key] != NULL) {
+					st->records++;
+					rc = cb(arg, cache[key]);
+					continue;
+				}
+			}
+			if ((o = json_object_new_object()) == NULL)
+				goto oom;
+			if (need_time) {
+				size_t tn = ts_format(s->dec[0].t[row], tbuf);
+
+				if (json_object_object_add(o, "_time", json_object_new_string_len(tbuf, (int)tn)) < 0)
+					goto oom_o;
+			}
+			if (need_stream && json_object_object_add(o, "_stream", json_object_new_string_len(
+			    p->streams[b->stream].text, (int)p->streams[b->stream].len)) < 0)
+				goto oom_o;
+			for (uint32_t i = 1; i < p->nfields; i++) {
+				struct json_object *v;
+
+				if (!s->done[i] || s->dec[i].len[row] == 0)
+					continue;
+				if ((v = json_object_new_string_len(s->dec[i].v[row], (int)s->dec[i].len[row])) == NULL ||
+				    json_object_object_add(o, r->fname[i], v) < 0)
+					goto oom_o;
+			}
+			st->records++;
+			rc = cb(arg, o);
+			if (dictonly)
+				cache[key] = o;
+			else
+				json_object_put(o);
+			continue;
+oom_o:
+			json_object_put(o);
+			goto oom;
+		}
+		if (cache != NULL) {
+			for (size_t k = 0; k < combos; k++)
+				json_object_put(cache[k]);
+			free(cache);
+			cache = NULL;
+		}
+	}
+out:
+	return rc;
+oom:
+	if (cache != NULL) {
+		free(cache);
+	}
+	snprintf(s->err, sizeof(s->err), "out of memory");
+	return -1;
+}
+
+int
+idx_scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *), void *arg,
+    struct idx_scan_stats *stp, char *err, size_t errsz)
+{
+	struct idx_scan_stats dummy;
+	struct idx_scan_stats *st = stp ? stp : &dummy;
+	struct scan s;
+	int64_t lo, hi;
+	int all, rc = 0;
+	const char *const *names;
+	size_t nn;
+
+	memset(st, 0, sizeof(*st));
+	memset(&s, 0, sizeof(s));
+	s.ix = ix;
+	s.q = q;
+	s.st = st;
+	st->parts = ix->nparts;
+	if (!qry_time_bounds(q, &lo, &hi))
+		return 0;
+	qry_fields(q, &all, &names, &nn);
+	for (size_t i = 0; i < ix->nparts && rc == 0; i++) {
+		struct rpart *r = &ix->parts[i];
+
+		if (r->bad) {
+			st->parts_bad++;
+			continue;
+		}
+		if (r->p.tmax < lo || r->p.tmin > hi) {
+			st->parts_skipped_time++;
+			st->blocks += r->p.nblocks;
+			st->skip_time += r->p.nblocks;
+			continue;
+		}
+		s.r = r;
+		rc = scan_part(&s, lo, hi, all, names, nn, cb, arg);
+	}
+	if (rc < 0 && strcmp(s.err, "out of memory") == 0)
+		snprintf(err, errsz, "%s", s.err);
+	for (size_t i = 0; i < s.ndec; i++)
+		idx_dec_free(&s.dec[i]);
+	free(s.dec);
+	free(s.want);
+	free(s.done);
+	free(s.colof);
+	sb_free(&s.tmp);
+	return rc;
+}

@@ -1,0 +1,768 @@
+/* idx_write.c: the index writer: lock, record buffer, commits to parts and manifest, merges, retention. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "idx_write.h"
+
+#define DAY_NS	(86400LL * 1000000000LL)
+
+struct row {
+	uint32_t day, stream;
+	int64_t t;
+	uint64_t off;		/* into arena: u32 nfields, then (u32 name, u32 len, bytes) */
+};
+
+struct idx_w {
+	char *dir;
+	struct idx_w_opts o;
+	int lockfd;
+	idx_warn_fn warn;
+	void *warn_arg;
+	struct idx_man man;
+	/* interned names and streams */
+	char **names;
+	size_t *nlens;
+	size_t nnames, capnames;
+	char **streams;
+	size_t *slens;
+	uint32_t *srank;
+	size_t nstreams, capstreams;
+	uint32_t *shash;		/* open addressing: stream index + 1 */
+	size_t shcap;
+	size_t old_streams;		/* distinct streams already on disk */
+	int warned_streams;
+	/* buffered rows */
+	struct sb arena;
+	struct row *rows;
+	size_t nrows, caprows;
+	uint64_t committed;
+	struct idx_kv *kv;
+	size_t capkv;
+};
+
+static void
+wwarn(struct idx_w *w, const char *msg)
+{
+	if (w->warn)
+		w->warn(w->warn_arg, msg);
+}
+
+static int
+oom(char *err, size_t errsz)
+{
+	snprintf(err, errsz, "out of memory");
+	return -1;
+}
+
+static int
+intern_name(struct idx_w *w, const char *k, size_t kn, uint32_t *id)
+{
+	/* few distinct names: a linear search from the most recent wins */
+	for (size_t i = 0; i < w->nnames; i++)
+		if (w->nlens[i] == kn && memcmp(w->names[i], k, kn) == 0) {
+			*id = (uint32_t)i;
+			return 0;
+		}
+	if (w->nnames == w->capnames) {
+		size_t nc = w->capnames ? w->capnames * 2 : 32;
+		char **nv = realloc(w->names, nc * sizeof(*nv));
+		size_t *nl;
+
+		if (nv == NULL)
+			return -1;
+		w->names = nv;
+		if ((nl = realloc(w->nlens, nc * sizeof(*nl))) == NULL)
+			return -1;
+		w->nlens = nl;
+		w->capnames = nc;
+	}
+	if ((w->names[w->nnames] = malloc(kn + 1)) == NULL)
+		return -1;
+	memcpy(w->names[w->nnames], k, kn);
+	w->names[w->nnames][kn] = '\0';
+	w->nlens[w->nnames] = kn;
+	*id = (uint32_t)w->nnames++;
+	return 0;
+}
+
+static int
+sh_rehash(struct idx_w *w)
+{
+	size_t nc = w->shcap ? w->shcap * 2 : 1024;
+	uint32_t *nh = calloc(nc, sizeof(*nh));
+
+	if (nh == NULL)
+		return -1;
+	for (size_t i = 0; i < w->nstreams; i++) {
+		size_t s = idx_hash(w->streams[i], w->slens[i]) & (nc - 1);
+
+		while (nh[s])
+			s = (s + 1) & (nc - 1);
+		nh[s] = (uint32_t)i + 1;
+	}
+	free(w->shash);
+	w->shash = nh;
+	w->shcap = nc;
+	return 0;
+}
+
+/* Index of stream text s; *isnew set when it was not known. */
+static int
+intern_stream(struct idx_w *w, const char *s, size_t n, uint32_t *id, int *isnew)
+{
+	size_t h;
+
+	*isnew = 0;
+	if ((w->nstreams + 1) * 2 > w->shcap && sh_rehash(w) < 0)
+		return -1;
+	for (h = idx_hash(s, n) & (w->shcap - 1); w->shash[h]; h = (h + 1) & (w->shcap - 1)) {
+		uint32_t i = w->shash[h] - 1;
+
+		if (w->slens[i] == n && memcmp(w->streams[i], s, n) == 0) {
+			*id = i;
+			return 0;
+		}
+	}
+	if (w->nstreams == w->capstreams) {
+		size_t nc = w->capstreams ? w->capstreams * 2 : 64;
+		char **nv = realloc(w->streams, nc * sizeof(*nv));
+		size_t *nl;
+
+		if (nv == NULL)
+			return -1;
+		w->streams = nv;
+		if ((nl = realloc(w->slens, nc * sizeof(*nl))) == NULL)
+			return -1;
+		w->slens = nl;
+		w->capstreams = nc;
+	}
+	if ((w->streams[w->nstreams] = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(w->streams[w->nstreams], s, n);
+	w->streams[w->nstreams][n] = '\0';
+	w->slens[w->nstreams] = n;
+	w->shash[h] = (uint32_t)w->nstreams + 1;
+	*id = (uint32_t)w->nstreams++;
+	*isnew = 1;
+	return 0;
+}
+
+static int
+lock_dir(struct idx_w *w, char *err, size_t errsz)
+{
+	char path[4200], buf[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/LOCK", w->dir);
+	if ((w->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(w->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(w->lockfd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			snprintf(err, errsz, "%s: locked by another logindex (pid %s)", path,
+			    *buf ? buf : "unknown");
+		} else {
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		}
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(w->lockfd, 0) < 0 || pwrite(w->lockfd, buf, (size_t)n, 0) != n) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove temp files and unlisted parts that a crash left (we hold the lock). */
+static void
+cleanup(struct idx_w *w)
+{
+	DIR *d = opendir(w->dir), *dd;
+	struct dirent *de, *fe;
+	char sub[4200], path[8500];
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != 8 || strspn(de->d_name, "0123456789") != 8)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", w->dir, de->d_name);
+		if ((dd = opendir(sub)) == NULL)
+			continue;
+		while ((fe = readdir(dd)) != NULL) {
+			unsigned long long id;
+			int listed = 0;
+			char tail[8];
+
+			if (fe->d_name[0] == '.' && strncmp(fe->d_name, ".tmp-", 5) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", sub, fe->d_name);
+			if (strncmp(fe->d_name, ".tmp-", 5) == 0) {
+				unlink(path);
+				continue;
+			}
+			if (sscanf(fe->d_name, "%16llx%7s", &id, tail) != 2 || strcmp(tail, ".part") != 0)
+				continue;
+			for (size_t i = 0; i < w->man.n && !listed; i++)
+				listed = w->man.e[i].id == id;
+			if (!listed)
+				unlink(path);
+		}
+		closedir(dd);
+		rmdir(sub);	/* only succeeds when empty */
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/MANIFEST.tmp", w->dir);
+	unlink(path);
+}
+
+/* Learn the streams already stored, for --max-streams. */
+static void
+load_streams(struct idx_w *w)
+{
+	char path[4200], e[4400];
+	struct idx_part p;
+	uint32_t id;
+	int isnew;
+
+	for (size_t i = 0; i < w->man.n; i++) {
+		if (idx_part_path(w->dir, w->man.e[i].day, w->man.e[i].id, path, sizeof(path)) < 0)
+			continue;
+		if (idx_part_open(&p, path, e, sizeof(e)) < 0) {
+			wwarn(w, e);
+			continue;
+		}
+		for (uint32_t k = 0; k < p.nstreams; k++)
+			if (intern_stream(w, p.streams[k].text, p.streams[k].len, &id, &isnew) < 0)
+				break;
+		idx_part_close(&p);
+	}
+	w->old_streams = w->nstreams;
+}
+
+struct idx_w *
+idx_w_open(const char *dir, const struct idx_w_opts *o, idx_warn_fn warn, void *warn_arg,
+    char *err, size_t errsz)
+{
+	struct idx_w *w = calloc(1, sizeof(*w));
+
+	if (w == NULL || (w->dir = strdup(dir)) == NULL) {
+		oom(err, errsz);
+		free(w);
+		return NULL;
+	}
+	w->lockfd = -1;
+	w->o = *o;
+	if (w->o.level == 0)
+		w->o.level = 1;
+	if (w->o.buffer == 0)
+		w->o.buffer = 128u << 20;
+	w->warn = warn;
+	w->warn_arg = warn_arg;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+		goto bad;
+	}
+	if (lock_dir(w, err, errsz) < 0)
+		goto bad;
+	if (idx_man_read(&w->man, dir, err, errsz) < 0) {
+		if (errno != ENOENT)
+			goto bad;
+		memset(&w->man, 0, sizeof(w->man));
+		w->man.next_id = 1;
+		if (idx_man_write(&w->man, dir, err, errsz) < 0)
+			goto bad;
+	}
+	cleanup(w);
+	load_streams(w);
+	return w;
+bad:
+	idx_w_close(w);
+	return NULL;
+}
+
+void
+idx_w_close(struct idx_w *w)
+{
+	if (w == NULL)
+		return;
+	if (w->lockfd >= 0)
+		close(w->lockfd);
+	for (size_t i = 0; i < w->nnames; i++)
+		free(w->names[i]);
+	for (size_t i = 0; i < w->nstreams; i++)
+		free(w->streams[i]);
+	free(w->names);
+	free(w->nlens);
+	free(w->streams);
+	free(w->slens);
+	free(w->srank);
+	free(w->shash);
+	free(w->rows);
+	free(w->kv);
+	sb_free(&w->arena);
+	idx_man_free(&w->man);
+	free(w->dir);
+	free(w);
+}
+
+uint64_t
+idx_w_committed(const struct idx_w *w)
+{
+	return w->committed;
+}
+
+int
+idx_w_add(struct idx_w *w, const char *stream, size_t slen, int64_t t,
+    const struct idx_kv *kv, size_t n, char *err, size_t errsz)
+{
+	struct row *r;
+	int64_t day = idx_day(t);
+	uint32_t sid;
+	int isnew;
+
+	/* 9999-12-31 is day 2932896; parts name their day YYYYMMDD */
+	if (day < 0 || day > 2932896) {
+		snprintf(err, errsz, "_time outside the years 1970..9999");
+		return -1;
+	}
+	if (intern_stream(w, stream, slen, &sid, &isnew) < 0)
+		return oom(err, errsz);
+	if (isnew && w->o.max_streams && w->nstreams > w->o.max_streams && !w->warned_streams) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "stream %.400s makes %zu streams, more than --max-streams %zu: "
+		    "a label with many values (an id?) belongs in a field, not in the stream",
+		    stream, w->nstreams, w->o.max_streams);
+		wwarn(w, msg);
+		w->warned_streams = 1;
+	}
+	if (w->nrows == w->caprows) {
+		size_t nc = w->caprows ? w->caprows * 2 : 65536;
+		struct row *nr = realloc(w->rows, nc * sizeof(*nr));
+
+		if (nr == NULL)
+			return oom(err, errsz);
+		w->rows = nr;
+		w->caprows = nc;
+	}
+	r = &w->rows[w->nrows];
+	r->day = (uint32_t)day;
+	r->stream = sid;
+	r->t = t;
+	r->off = w->arena.len;
+	if (idx_sb_put32(&w->arena, (uint32_t)n) < 0)
+		return oom(err, errsz);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id;
+
+		if (kv[i].kn == 0 || kv[i].kn > 65535) {
+			snprintf(err, errsz, "field name of %zu bytes (1..65535 allowed)", kv[i].kn);
+			w->arena.len = (size_t)r->off;
+			return -1;
+		}
+		if (kv[i].vn > IDX_MAX_RAW / 2) {
+			snprintf(err, errsz, "field '%.100s' value of %zu bytes is too large", kv[i].k, kv[i].vn);
+			w->arena.len = (size_t)r->off;
+			return -1;
+		}
+		if (intern_name(w, kv[i].k, kv[i].kn, &id) < 0 || idx_sb_put32(&w->arena, id) < 0 ||
+		    idx_sb_put32(&w->arena, (uint32_t)kv[i].vn) < 0 || sb_add(&w->arena, kv[i].v, kv[i].vn) < 0) {
+			w->arena.len = (size_t)r->off;
+			return oom(err, errsz);
+		}
+	}
+	w->nrows++;
+	if (w->arena.len + w->nrows * sizeof(struct row) >= w->o.buffer)
+		return idx_w_commit(w, err, errsz);
+	return 0;
+}
+
+static const struct idx_w *sort_w;
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	uint32_t rx = sort_w->srank[x->stream], ry = sort_w->srank[y->stream];
+
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+	size_t lx = sort_w->slens[*x], ly = sort_w->slens[*y];
+	int c = memcmp(sort_w->streams[*x], sort_w->streams[*y], lx < ly ? lx : ly);
+
+	return c ? c : (lx > ly) - (lx < ly);
+}
+
+static void
+unlink_part(struct idx_w *w, const struct idx_ment *e)
+{
+	char path[4200];
+
+	if (idx_part_path(w->dir, e->day, e->id, path, sizeof(path)) == 0)
+		unlink(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path);	/* the day's directory, once empty */
+}
+
+static int merge_day(struct idx_w *w, uint32_t day, size_t maxparts, char *err, size_t errsz);
+
+int
+idx_w_commit(struct idx_w *w, char *err, size_t errsz)
+{
+	struct idx_man nm = { 0 };
+	uint32_t *order = NULL;
+	size_t i = 0;
+	int rc = -1;
+
+	if (w->nrows == 0)
+		return 0;
+	/* rank streams by their text so that parts list them sorted */
+	free(w->srank);
+	if ((w->srank = malloc(w->nstreams * sizeof(*w->srank))) == NULL ||
+	    (order = malloc(w->nstreams * sizeof(*order))) == NULL)
+		return oom(err, errsz);
+	for (uint32_t k = 0; k < w->nstreams; k++)
+		order[k] = k;
+	sort_w = w;
+	qsort(order, w->nstreams, sizeof(*order), str_cmp);
+	for (uint32_t k = 0; k < w->nstreams; k++)
+		w->srank[order[k]] = k;
+	qsort(w->rows, w->nrows, sizeof(*w->rows), row_cmp);
+	nm.next_id = w->man.next_id;
+	for (size_t k = 0; k < w->man.n; k++)
+		if (idx_man_add(&nm, &w->man.e[k]) < 0)
+			goto nomem;
+	while (i < w->nrows) {
+		uint32_t day = w->rows[i].day;
+		struct idx_pw *pw = idx_pw_new(w->dir, day, nm.next_id++, w->o.level, err, errsz);
+		struct idx_ment ent;
+
+		if (pw == NULL)
+			goto out;
+		for (; i < w->nrows && w->rows[i].day == day; i++) {
+			const struct row *r = &w->rows[i];
+			const unsigned char *p = (const unsigned char *)w->arena.buf + r->off;
+			uint32_t n = idx_get32(p);
+
+			p += 4;
+			if (n > w->capkv) {
+				struct idx_kv *nk = realloc(w->kv, n * sizeof(*nk));
+
+				if (nk == NULL) {
+					idx_pw_abort(pw);
+					goto nomem;
+				}
+				w->kv = nk;
+				w->capkv = n;
+			}
+			for (uint32_t k = 0; k < n; k++) {
+				uint32_t id = idx_get32(p), len = idx_get32(p + 4);
+
+				w->kv[k].k = w->names[id];
+				w->kv[k].kn = w->nlens[id];
+				w->kv[k].v = (const char *)p + 8;
+				w->kv[k].vn = len;
+				p += 8 + len;
+			}
+			if (idx_pw_add(pw, w->streams[r->stream], w->slens[r->stream], r->t, w->kv, n,
+			    err, errsz) < 0) {
+				idx_pw_abort(pw);
+				goto out;
+			}
+		}
+		if (idx_pw_finish(pw, &ent, err, errsz) < 0 || idx_man_add(&nm, &ent) < 0)
+			goto out;
+	}
+	if (idx_man_write(&nm, w->dir, err, errsz) < 0)
+		goto out;
+	idx_man_free(&w->man);
+	w->man = nm;
+	memset(&nm, 0, sizeof(nm));
+	w->committed += w->nrows;
+	w->nrows = 0;
+	w->arena.len = 0;
+	rc = 0;
+	/* merging is housekeeping: the records are durable already */
+	if (w->o.merge_at > 1) {
+		for (size_t k = 0; k < w->man.n && rc == 0; k++) {
+			size_t cnt = 0;
+
+			for (size_t j = 0; j < w->man.n; j++)
+				cnt += w->man.e[j].day == w->man.e[k].day;
+			if (cnt >= w->o.merge_at)
+				rc = merge_day(w, w->man.e[k].day, w->o.merge_at, err, errsz);
+		}
+	}
+	goto out;
+nomem:
+	oom(err, errsz);
+out:
+	/* parts written for a failed commit are unlisted: the next writer removes them */
+	free(order);
+	idx_man_free(&nm);
+	return rc;
+}
+
+/* ---- merging ---- */
+
+struct cursor {
+	struct idx_part p;
+	uint32_t blk, row, nrows;
+	struct idx_dec *dec;
+	struct idx_kv *kv;
+	size_t nkv;
+	int live;
+};
+
+static int
+cursor_load(struct cursor *c, ZSTD_DCtx *zd, char *err, size_t errsz)
+{
+	const struct idx_pblock *b;
+
+	while (c->blk < c->p.nblocks) {
+		b = &c->p.blocks[c->blk];
+		for (uint32_t i = 0; i < b->ncols; i++) {
+			struct idx_col col;
+
+			idx_col_get(b, i, &col);
+			if (idx_col_decode(&c->p, b, &col, &c->dec[col.field], zd, err, errsz) < 0)
+				return -1;
+		}
+		c->row = 0;
+		c->nrows = b->nrows;
+		c->live = 1;
+		return 0;
+	}
+	c->live = 0;
+	return 0;
+}
+
+/* Fill c->kv with the fields of the current row. */
+static void
+cursor_row(struct cursor *c)
+{
+	const struct idx_pblock *b = &c->p.blocks[c->blk];
+
+	c->nkv = 0;
+	for (uint32_t i = 0; i < b->ncols; i++) {
+		struct idx_col col;
+		const struct idx_dec *d;
+
+		idx_col_get(b, i, &col);
+		if (col.field == 0)
+			continue;
+		d = &c->dec[col.field];
+		if (d->len[c->row] == 0)
+			continue;
+		c->kv[c->nkv].k = c->p.fields[col.field].name;
+		c->kv[c->nkv].kn = c->p.fields[col.field].nlen;
+		c->kv[c->nkv].v = d->v[c->row];
+		c->kv[c->nkv].vn = d->len[c->row];
+		c->nkv++;
+	}
+}
+
+static int
+cursor_cmp(const struct cursor *a, const struct cursor *b)
+{
+	const struct idx_pstream *x = &a->p.streams[a->p.blocks[a->blk].stream];
+	const struct idx_pstream *y = &b->p.streams[b->p.blocks[b->blk].stream];
+	int64_t tx = a->dec[0].t[a->row], ty = b->dec[0].t[b->row];
+	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
+
+	if (c == 0 && x->len != y->len)
+		c = x->len < y->len ? -1 : 1;
+	if (c)
+		return c;
+	return tx < ty ? -1 : tx > ty;
+}
+
+static int
+ment_size_cmp(const void *a, const void *b)
+{
+	const struct idx_ment *x = a, *y = b;
+
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Merge up to maxparts of day's parts (the smallest first) into one. */
+static int
+merge_day(struct idx_w *w, uint32_t day, size_t maxparts, char *err, size_t errsz)
+{
+	struct idx_ment *sel = NULL, ent;
+	struct cursor *cs = NULL;
+	struct idx_man nm = { 0 };
+	struct idx_pw *pw = NULL;
+	ZSTD_DCtx *zd = ZSTD_createDCtx();
+	size_t ns = 0;
+	char path[4200];
+	int rc = -1;
+
+	if (zd == NULL || (sel = malloc((w->man.n + 1) * sizeof(*sel))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < w->man.n; i++)
+		if (w->man.e[i].day == day)
+			sel[ns++] = w->man.e[i];
+	if (ns < 2) {
+		rc = 0;
+		goto out;
+	}
+	qsort(sel, ns, sizeof(*sel), ment_size_cmp);
+	if (ns > maxparts)
+		ns = maxparts;
+	if ((cs = calloc(ns, sizeof(*cs))) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < ns; i++) {
+		if (idx_part_path(w->dir, sel[i].day, sel[i].id, path, sizeof(path)) < 0 ||
+		    idx_part_open(&cs[i].p, path, err, errsz) < 0)
+			goto out;
+		if ((cs[i].dec = calloc(cs[i].p.nfields, sizeof(*cs[i].dec))) == NULL ||
+		    (cs[i].kv = calloc(cs[i].p.nfields, sizeof(*cs[i].kv))) == NULL)
+			goto nomem;
+		if (cursor_load(&cs[i], zd, err, errsz) < 0)
+			goto out;
+	}
+	if ((pw = idx_pw_new(w->dir, day, w->man.next_id, w->o.level, err, errsz)) == NULL)
+		goto out;
+	for (;;) {
+		struct cursor *m = NULL;
+		const struct idx_pstream *s;
+
+		for (size_t i = 0; i < ns; i++)
+			if (cs[i].live && (m == NULL || cursor_cmp(&cs[i], m) < 0))
+				m = &cs[i];
+		if (m == NULL)
+			break;
+		cursor_row(m);
+		s = &m->p.streams[m->p.blocks[m->blk].stream];
+		if (idx_pw_add(pw, s->text, s->len, m->dec[0].t[m->row], m->kv, m->nkv, err, errsz) < 0)
+			goto out;
+		if (++m->row == m->nrows) {
+			m->blk++;
+			if (cursor_load(m, zd, err, errsz) < 0)
+				goto out;
+		}
+	}
+	if (idx_pw_finish(pw, &ent, err, errsz) < 0) {
+		pw = NULL;
+		goto out;
+	}
+	pw = NULL;
+	nm.next_id = w->man.next_id + 1;
+	for (size_t i = 0; i < w->man.n; i++) {
+		int merged = 0;
+
+		for (size_t k = 0; k < ns; k++)
+			merged |= w->man.e[i].id == sel[k].id;
+		if (!merged && idx_man_add(&nm, &w->man.e[i]) < 0)
+			goto nomem;
+	}
+	if (idx_man_add(&nm, &ent) < 0)
+		goto nomem;
+	if (idx_man_write(&nm, w->dir, err, errsz) < 0)
+		goto out;
+	idx_man_free(&w->man);
+	w->man = nm;
+	memset(&nm, 0, sizeof(nm));
+	/* readers holding the old manifest keep their mapped parts; see idx.h */
+	for (size_t k = 0; k < ns; k++)
+		unlink_part(w, &sel[k]);
+	rc = 0;
+	goto out;
+nomem:
+	oom(err, errsz);
+out:
+	idx_pw_abort(pw);
+	for (size_t i = 0; cs && i < ns; i++) {
+		for (uint32_t k = 0; cs[i].dec && k < cs[i].p.nfields; k++)
+			idx_dec_free(&cs[i].dec[k]);
+		free(cs[i].dec);
+		free(cs[i].kv);
+		idx_part_close(&cs[i].p);
+	}
+	free(cs);
+	free(sel);
+	idx_man_free(&nm);
+	ZSTD_freeDCtx(zd);
+	return rc;
+}
+
+int
+idx_w_merge_all(struct idx_w *w, char *err, size_t errsz)
+{
+	for (size_t k = 0; k < w->man.n; k++) {
+		uint32_t day = w->man.e[k].day;
+		size_t cnt = 0;
+
+		for (size_t j = 0; j < w->man.n; j++)
+			cnt += w->man.e[j].day == day;
+		if (cnt > 1) {
+			if (merge_day(w, day, SIZE_MAX, err, errsz) < 0)
+				return -1;
+			k = (size_t)-1;	/* the manifest changed: start over */
+		}
+	}
+	return 0;
+}
+
+int
+idx_w_retention(struct idx_w *w, int64_t cutoff, unsigned *days, char *err, size_t errsz)
+{
+	struct idx_man nm = { 0 };
+	int64_t last = -1;
+
+	*days = 0;
+	nm.next_id = w->man.next_id;
+	for (size_t i = 0; i < w->man.n; i++) {
+		/* a day goes only when all of it is older than the cutoff */
+		if (((int64_t)w->man.e[i].day + 1) * DAY_NS <= cutoff)
+			continue;
+		if (idx_man_add(&nm, &w->man.e[i]) < 0) {
+			idx_man_free(&nm);
+			return oom(err, errsz);
+		}
+	}
+	if (nm.n == w->man.n) {
+		idx_man_free(&nm);
+		return 0;
+	}
+	if (idx_man_write(&nm, w->dir, err, errsz) < 0) {
+		idx_man_free(&nm);
+		return -1;
+	}
+	for (size_t i = 0; i < w->man.n; i++)
+		if (((int64_t)w->man.e[i].day + 1) * DAY_NS <= cutoff) {
+			if (w->man.e[i].day != last)
+				(*days)++;
+			last = w->man.e[i].day;
+			unlink_part(w, &w->man.e[i]);
+		}
+	idx_man_free(&w->man);
+	w->man = nm;
+	return 0;
+}

@@ -1,0 +1,173 @@
+/* idx.c: unit tests of the index writer and reader: round trip, push-down skips, merge, retention, damage. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/idx.h"
+#include "../../common/idx_write.h"
+#include "../../common/qry.h"
+#include "t.h"
+
+#define DAY 86400000000000LL
+#define T0 1747457048000000000LL	/* 2025-05-17T04:44:08Z */
+
+static char dir[256];
+static int nwarn;
+static char lastwarn[4400];
+
+static void
+on_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	nwarn++;
+	snprintf(lastwarn, sizeof(lastwarn), "%s", msg);
+}
+
+struct cnt {
+	struct qry *q;
+	long seen, matched;
+};
+
+static int
+count_cb(void *arg, struct json_object *rec)
+{
+	struct cnt *c = arg;
+
+	c->seen++;
+	c->matched += qry_match(c->q, rec);
+	return 0;
+}
+
+/* Matches of text over the index; st filled. */
+static long
+query(const char *text, struct idx_scan_stats *st)
+{
+	struct qry_err qe;
+	struct cnt c = { qry_parse(text, strlen(text), &qe), 0, 0 };
+	char err[512];
+	struct idx *ix = idx_open(dir, on_warn, NULL, err, sizeof(err));
+
+	if (c.q == NULL || ix == NULL) {
+		printf("# %s: %s\n", text, ix ? qe.msg : err);
+		return -1;
+	}
+	if (idx_scan(ix, c.q, count_cb, &c, st, err, sizeof(err)) < 0)
+		c.matched = -1;
+	idx_close(ix);
+	qry_free(c.q);
+	return c.matched;
+}
+
+static void
+fill(struct idx_w *w, int n, int64_t base)
+{
+	static const char *const sev[] = { "INFO", "WARN", "ERROR" };
+	char msg[100], id[40], lat[20], err[512];
+
+	for (int i = 0; i < n; i++) {
+		const char *st = i % 3 == 0 ? "{app=\"a\"}" : i % 3 == 1 ? "{app=\"b\"}" : "{app=\"c\"}";
+		struct idx_kv kv[4] = {
+			{ "_msg", 4, msg, 0 }, { "severity", 8, sev[i % 3], strlen(sev[i % 3]) },
+			{ "id", 2, id, 0 }, { "latency", 7, lat, 0 },
+		};
+
+		snprintf(msg, sizeof(msg), "request %d done%s", i, i == 4242 ? " coredump here" : "");
+		snprintf(id, sizeof(id), "id-%08d", i);
+		snprintf(lat, sizeof(lat), "%d.5", i % 1000);
+		kv[0].vn = strlen(msg);
+		kv[2].vn = strlen(id);
+		kv[3].vn = strlen(lat);
+		if (idx_w_add(w, st, strlen(st), base + (int64_t)i * 1000000, kv, 4, err, sizeof(err)) < 0)
+			printf("# add: %s\n", err);
+	}
+}
+
+int
+main(void)
+{
+	struct idx_w_opts o = { 1, 0, 2, 0 };
+	struct idx_scan_stats st;
+	struct idx_w *w, *w2;
+	char err[4400], path[512];
+	unsigned days;
+	uint64_t recs;
+	long n;
+
+	snprintf(dir, sizeof(dir), "/tmp/idx-unit.%ld", (long)getpid());
+	w = idx_w_open(dir, &o, on_warn, NULL, err, sizeof(err));
+	ok(w != NULL, "open for writing: %s", w ? "" : err);
+	if (w == NULL)
+		return t_done();
+	w2 = idx_w_open(dir, &o, on_warn, NULL, err, sizeof(err));
+	ok(w2 == NULL && strstr(err, "locked by another logindex (pid ") != NULL, "second writer refused: %s", err);
+	fill(w, 30000, T0);
+	ok(nwarn == 1 && strstr(lastwarn, "--max-streams 2") != NULL, "cardinality warning: %s", lastwarn);
+	ok(idx_w_commit(w, err, sizeof(err)) == 0, "commit 1: %s", err);
+	fill(w, 9000, T0 + DAY);
+	ok(idx_w_commit(w, err, sizeof(err)) == 0, "commit 2: %s", err);
+	ok(idx_w_committed(w) == 39000, "committed count");
+
+	ok(query("*", &st) == 39000, "all records come back");
+	ok(st.parts == 2, "two parts (two days): %llu", st.parts);
+	ok(query("severity:ERROR", &st) == 13000, "severity:ERROR");
+	n = query("coredump", &st);
+	ok(n == 2, "rare word in both days: %ld", n);
+	ok(st.skip_token + st.skip_stream >= st.blocks - 4, "bloom skipped most blocks: %llu of %llu",
+	    st.skip_token + st.skip_stream, st.blocks);
+	ok(query("{app=\"b\"}", &st) == 13000 && st.skip_stream > 0, "stream filter skips blocks");
+	ok(query("id:=\"id-00004242\"", &st) == 2, "exact value");
+	ok(query("latency:>998", &st) == 78, "numeric range");
+	n = query("latency:>5000", &st);
+	ok(n == 0 && st.skip_range == st.blocks - st.skip_field, "numeric range skips: %llu of %llu", st.skip_range, st.blocks);
+	n = query("_time:[2025-05-17T04:44:08Z, 2025-05-17T04:44:09Z)", &st);
+	ok(n == 1000 && st.skip_time > 0 && st.parts_skipped_time == 1,
+	    "time range skips blocks (%llu) and parts (%llu)", st.skip_time, st.parts_skipped_time);
+	n = query("nosuchword", &st);
+	ok(n == 0 && st.blocks_read <= 1, "absent word reads no block (bloom false positives aside): %llu",
+	    st.blocks_read);
+
+	/* merge keeps every record; retention drops the old day */
+	fill(w, 100, T0);
+	ok(idx_w_commit(w, err, sizeof(err)) == 0, "commit 3");
+	ok(idx_w_merge_all(w, err, sizeof(err)) == 0, "merge: %s", err);
+	ok(query("*", &st) == 39100 && st.parts == 2, "after merge: %llu parts", st.parts);
+	ok(query("coredump", &st) == 2, "rare word after merge");
+	ok(idx_w_retention(w, T0 + DAY / 2, &days, err, sizeof(err)) == 0 && days == 0, "nothing expires yet");
+	ok(idx_w_retention(w, T0 + DAY, &days, err, sizeof(err)) == 0 && days == 1, "first day expires");
+	ok(query("*", &st) == 9000 && st.parts == 1, "one day left");
+	idx_w_close(w);
+	ok(idx_verify(dir, on_warn, NULL, &recs, err, sizeof(err)) == 0 && recs == 9000, "verify clean");
+
+	/* damage: flip a byte inside column data */
+	{
+		struct idx_man m;
+		int fd;
+
+		idx_man_read(&m, dir, err, sizeof(err));
+		idx_part_path(dir, m.e[0].day, m.e[0].id, path, sizeof(path));
+		idx_man_free(&m);
+		fd = open(path, O_RDWR);
+		pwrite(fd, "\xff\xff\xff\xff", 4, 200);
+		close(fd);
+		nwarn = 0;
+		ok(idx_verify(dir, on_warn, NULL, &recs, err, sizeof(err)) == 1 && strstr(lastwarn, path) &&
+		    strstr(lastwarn, "(offset "), "verify names part and offset: %s", lastwarn);
+		nwarn = 0;
+		n = query("*", &st);
+		ok(nwarn == 1 && st.parts_bad == 1, "scan warns about the bad part: %s", lastwarn);
+		(void)n;
+		/* an unknown version is refused by name */
+		fd = open(path, O_RDWR);
+		pwrite(fd, "\x07\x00\x00\x00", 4, 8);
+		close(fd);
+		nwarn = 0;
+		query("*", &st);
+		ok(strstr(lastwarn, "format version 7 is not supported") != NULL, "newer version: %s", lastwarn);
+	}
+	snprintf(err, sizeof(err), "rm -rf %s", dir);
+	ok(system(err) == 0, "cleanup");
+	is_str("idx", "idx", "done");
+	return t_done();
+}
