@@ -166,14 +166,13 @@ lf_detect(const char *const *lines, const size_t *lens, size_t n,
 		nonblank++;
 		while (a < b && (s[a] == ' ' || s[a] == '\t'))
 			a++;
-		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
-			b--;
-		if (s[a] == '{' && (s[b - 1] == '}' || i == n - 1))
+		/* a truncated or broken object is still JSON input */
+		if (s[a] == '{')
 			json++;
 	}
 	if (nonblank == 0)
 		return LF_TEXT;
-	if (json * 2 > nonblank)
+	if (json * 2 >= nonblank)
 		return LF_JSON;
 	for (size_t k = 0; k < sizeof(order) / sizeof(*order); k++) {
 		long score = 0;
