@@ -561,6 +561,9 @@ main(int argc, char **argv)
 		o.timeout_ns = 1000000;
 	if (o.backoff_ns < 1000000)
 		o.backoff_ns = 1000000;
+	/* a closed stdout would be reused by curl's socket: refuse it */
+	if (fcntl(1, F_GETFD) < 0)
+		die_errno(EXIT_FATAL, "stdout");
 	srandom((unsigned)(prog_now() ^ getpid()));
 	t0 = prog_now();
 	if (o.dry_run)
