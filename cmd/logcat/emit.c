@@ -39,10 +39,31 @@ key(struct sb *o, int *n, const char *k, size_t kn)
 	chk(sb_addc(o, ':'));
 }
 
+/* ,"key": for a key that needs no escaping; lit is "\"key\":" */
+static void
+litkey(struct sb *o, int *n, const char *lit, size_t len)
+{
+	if ((*n)++)
+		chk(sb_addc(o, ','));
+	chk(sb_add(o, lit, len));
+}
+
+/* "level":"warn","level_raw":... */
+static long
+put_level(struct sb *o, int *n, enum lf_lvl l, const char *raw, size_t rawn)
+{
+	const char *name = lf_level_name(l);
+
+	litkey(o, n, "\"level\":\"", 9);
+	chk(sb_adds(o, name));
+	chk(sb_add(o, "\",\"level_raw\":", 14));
+	return str(o, raw, rawn);
+}
+
 static void
 put_time(struct lc *lc, int *n, int has, int64_t t)
 {
-	char buf[TS_BUFSZ];
+	char buf[TS_BUFSZ + 2];
 	struct timespec now;
 	size_t k;
 
@@ -52,11 +73,11 @@ put_time(struct lc *lc, int *n, int has, int64_t t)
 		clock_gettime(CLOCK_REALTIME, &now);
 		t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	}
-	k = ts_format(t, buf);
-	key(&lc->out, n, REC_TIME, 5);
-	chk(sb_addc(&lc->out, '"'));
+	buf[0] = '"';
+	k = ts_format(t, buf + 1) + 1;
+	buf[k++] = '"';
+	litkey(&lc->out, n, "\"_time\":", 8);
 	chk(sb_add(&lc->out, buf, k));
-	chk(sb_addc(&lc->out, '"'));
 }
 
 /* The value of a stream field of the record: from a text event or a JSON object. */
@@ -196,7 +217,7 @@ emit_text(struct lc *lc, struct input *in)
 	put_time(lc, &n, r->has_time, r->time);
 	put_stream(lc, &n, text_lookup, r);
 	if (r->msg != NULL || in->cont.len > 0) {
-		key(o, &n, REC_MSG, 4);
+		litkey(o, &n, "\"_msg\":", 7);
 		if (in->cont.len == 0 && !r->msg_quoted) {
 			rep += str(o, r->msg, r->msgn);
 		} else {
@@ -209,14 +230,8 @@ emit_text(struct lc *lc, struct input *in)
 			rep += str(o, lc->tmp.buf, lc->tmp.len);
 		}
 	}
-	if (r->lvl != LVL_NONE) {
-		key(o, &n, "level", 5);
-		chk(sb_addc(o, '"'));
-		chk(sb_adds(o, lf_level_name(r->lvl)));
-		chk(sb_addc(o, '"'));
-		key(o, &n, "level_raw", 9);
-		rep += str(o, r->lvl_raw, r->lvln);
-	}
+	if (r->lvl != LVL_NONE)
+		rep += put_level(o, &n, r->lvl, r->lvl_raw, r->lvln);
 	for (size_t i = 0; i < r->nf; i++) {
 		const struct lf_field *f = &r->f[i];
 
@@ -254,7 +269,7 @@ emit_invalid(struct lc *lc, struct input *in, const char *line, size_t len,
 	chk(sb_addc(&lc->out, '{'));
 	put_time(lc, &n, 0, 0);
 	put_stream(lc, &n, text_lookup, &(struct lf_rec){ .nf = 0 });
-	key(&lc->out, &n, REC_MSG, 4);
+	litkey(&lc->out, &n, "\"_msg\":", 7);
 	rep += str(&lc->out, line, len);
 	key(&lc->out, &n, "_parse_error", 12);
 	str(&lc->out, why, strlen(why));
@@ -382,17 +397,11 @@ emit_json_line(struct lc *lc, struct input *in, const char *line, size_t len,
 	} else
 		put_stream(lc, &n, json_lookup, o);
 	if (mkey) {
-		key(&lc->out, &n, REC_MSG, 4);
+		litkey(&lc->out, &n, "\"_msg\":", 7);
 		rep += str(&lc->out, msg, msgn);
 	}
-	if (lkey) {
-		key(&lc->out, &n, "level", 5);
-		chk(sb_addc(&lc->out, '"'));
-		chk(sb_adds(&lc->out, lf_level_name(lvl)));
-		chk(sb_addc(&lc->out, '"'));
-		key(&lc->out, &n, "level_raw", 9);
-		rep += str(&lc->out, lraw, lrawn);
-	}
+	if (lkey)
+		rep += put_level(&lc->out, &n, lvl, lraw, lrawn);
 	json_object_object_foreach(o, k, val) {
 		long r;
 
