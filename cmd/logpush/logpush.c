@@ -228,6 +228,7 @@ deliver(struct batch *b)
 	const char *ctype = NULL;
 	char fatal[600];
 	int attempts = 0, rc;
+	size_t nsent = 0;
 	int64_t start = prog_now();
 
 	nbatch++;
@@ -260,12 +261,13 @@ deliver(struct batch *b)
 	tot.batches++;
 	rc = 0;
 	for (size_t i = 0; i < b->n; i++) {
+		nsent += b->e[i].state == E_SENT;
 		tot.sent += b->e[i].state == E_SENT;
 		if (b->e[i].state == E_PENDING)
 			rc = -1;
 	}
-	outcome(b, rc < 0 ? (have_spool ? "spooled" : "failed") : "delivered", r.status,
-	    attempts, start);
+	outcome(b, rc < 0 ? (have_spool ? "spooled" : "failed") : nsent == b->n ? "delivered" :
+	    nsent ? "partial" : "rejected", r.status, attempts, start);
 	if (rc < 0 && !have_spool) {
 		char why[400];
 
