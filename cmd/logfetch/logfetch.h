@@ -1,0 +1,63 @@
+/* logfetch.h: logfetch's state shared by its option/IO code and its transfer engine. */
+#ifndef LOGFETCH_H
+#define LOGFETCH_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <curl/curl.h>
+
+#include "../../common/http.h"
+#include "../../common/sha256.h"
+
+enum progress_mode { PROG_AUTO, PROG_NONE, PROG_JSON };
+
+struct opts {
+	const char *outdir;
+	const char *run_id;
+	long jobs;
+	long retries;
+	long max_redirs;
+	double max_time;	/* seconds, whole URL including retries; 0: none */
+	long retry_base_ms;
+	enum progress_mode progress;
+	struct http_opts http;
+	struct http_cred cred;	/* origin left NULL: bound per job */
+};
+
+enum job_state { J_WAIT, J_RUN, J_DONE };
+
+struct job {
+	char *url;		/* as given */
+	char *cur;		/* after redirects */
+	char *want_sha;		/* lower-case hex, or NULL */
+	int from_argv;		/* file:// allowed */
+	char *path, *part, *meta, *partmeta;
+	int fd;			/* .part, or -1 */
+	struct sha256 sha;	/* over the .part so far */
+	off_t have;		/* .part bytes kept from before this transfer */
+	off_t got;		/* bytes written by this transfer */
+	int decided;		/* first body byte seen for this transfer */
+	int resumed;		/* some bytes came from an earlier .part */
+	int restarts;		/* 416 restarts, bounded */
+	unsigned attempt;
+	int redirs;
+	int64_t start_ns, deadline_ns, next_ns, last_prog_ns;
+	struct http_hdrs hdrs;
+	struct http_cred cred;
+	struct curl_slist *hl;
+	CURL *h;
+	long http_status;
+	enum job_state st;
+	const char *status;	/* downloaded|cached|resumed|failed */
+	off_t bytes;
+	char sha_hex[65];
+	char err[512];
+	char curlerr[CURL_ERROR_SIZE];
+};
+
+/* fetch.c */
+void fetch_all(struct opts *o, struct job *jobs, size_t njobs);
+/* logfetch.c: print the result line of a finished job. */
+void emit_record(const struct job *j);
+
+#endif
