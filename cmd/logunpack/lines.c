@@ -1,0 +1,275 @@
+/* lines.c: logunpack --lines: members split into lines over libarchive blocks, emitted as records. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "../tool.h"
+#include "../../common/jv.h"
+#include "../../common/jw.h"
+#include "../../common/rec.h"
+#include "logunpack.h"
+
+/* Per member: the escaped ,"_file":"NAME","_line": tail and a tokener for slow paths. */
+struct member {
+	struct sb tail;
+	const char *name;
+	unsigned long long lineno;
+	unsigned long bad;	/* malformed JSON lines */
+	struct json_tokener *tok;
+};
+
+static void
+add_tail(struct lu *u, struct member *m)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%llu}\n", m->lineno);
+
+	sb_add(&u->out, m->tail.buf, m->tail.len);
+	if (sb_add(&u->out, num, (size_t)n) < 0)
+		die(EXIT_FATAL, "out of memory");
+}
+
+static const char *
+error_desc(enum json_tokener_error je)
+{
+	if (je == json_tokener_success)
+		return "not a single JSON object";
+	if (je == json_tokener_continue)
+		return "unexpected end of line";
+	return json_tokener_error_desc(je);
+}
+
+/* The slow path: json-c decides; objects get _file/_line set, the rest becomes _msg. */
+static void
+slow_json(struct lu *u, struct member *m, const char *p, size_t n)
+{
+	struct json_object *o;
+	enum json_tokener_error je;
+
+	json_tokener_reset(m->tok);
+	o = json_tokener_parse_ex(m->tok, p, (int)(n > 0x7fffffff ? 0x7fffffff : n));
+	je = json_tokener_get_error(m->tok);
+	if (o && je == json_tokener_success) {
+		/* One object and nothing after it but blanks. */
+		size_t k = json_tokener_get_parse_end(m->tok);
+
+		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
+			k++;
+		if (k < n || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			o = NULL;
+		}
+	}
+	if (o) {
+		json_object_object_add(o, "_file", json_object_new_string(m->name));
+		json_object_object_add(o, "_line", json_object_new_int64((int64_t)m->lineno));
+		if (rec_write(&u->out, o) < 0)
+			die(EXIT_FATAL, "out of memory");
+		json_object_put(o);
+		return;
+	}
+	json_object_put(o);
+	if (m->bad++ < 5)
+		warn_msg("%s: %s:%llu: malformed JSON (%s), kept as _msg", u->name, m->name,
+		    m->lineno, error_desc(je));
+	{
+		struct jw w;
+
+		jw_begin(&w, &u->out);
+		jw_field_str(&w, "_msg", p, n);
+		jw_field_cstr(&w, "_file", m->name);
+		jw_field_u64(&w, "_line", m->lineno);
+		jw_field_cstr(&w, "_parse_error", error_desc(je));
+		if (jw_end(&w) < 0 || sb_addc(&u->out, '\n') < 0)
+			die(EXIT_FATAL, "out of memory");
+	}
+}
+
+/* Does the line mention "_file" or "_line" (as a key, or anywhere: then the slow path decides)? */
+static int
+has_our_keys(const char *p, size_t n)
+{
+	const char *q = p, *e = p + n;
+
+	while ((q = memchr(q, '_', (size_t)(e - q))) != NULL) {
+		if (q > p && q[-1] == '"' && e - q >= 6 &&
+		    (memcmp(q + 1, "file\"", 5) == 0 || memcmp(q + 1, "line\"", 5) == 0))
+			return 1;
+		q++;
+	}
+	return 0;
+}
+
+static void
+line(struct lu *u, struct member *m, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	m->lineno++;
+	if (n && p[n - 1] == '\r')
+		n--;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i == n)
+		return;		/* blank lines are passed over */
+	if (p[i] == '{') {
+		size_t end = n;
+
+		/*
+		 * Fast path: a valid object without our fields is copied as
+		 * text, its closing brace replaced by the _file/_line tail.
+		 */
+		if (!has_our_keys(p, n) && jv_object(p, n, NULL)) {
+			while (end > 0 && p[end - 1] != '}')
+				end--;
+			end--;	/* the closing brace */
+			{
+				size_t k = end;
+
+				while (k > i + 1 && (p[k - 1] == ' ' || p[k - 1] == '\t' ||
+				    p[k - 1] == '\n' || p[k - 1] == '\r'))
+					k--;
+				sb_add(&u->out, p + i, end - i);
+				/* "{}" has no field before ours: skip the comma. */
+				if (k == i + 1)
+					sb_add(&u->out, m->tail.buf + 1, m->tail.len - 1);
+				else
+					sb_add(&u->out, m->tail.buf, m->tail.len);
+			}
+			{
+				char num[24];
+				int k = snprintf(num, sizeof(num), "%llu}\n", m->lineno);
+
+				if (sb_add(&u->out, num, (size_t)k) < 0)
+					die(EXIT_FATAL, "out of memory");
+			}
+			lu_flush(u, 0);
+			return;
+		}
+		slow_json(u, m, p, n);
+		lu_flush(u, 0);
+		return;
+	}
+	if (sb_add(&u->out, "{\"_msg\":", 8) < 0 || jw_str(&u->out, p, n) < 0)
+		die(EXIT_FATAL, "out of memory");
+	add_tail(u, m);
+	lu_flush(u, 0);
+}
+
+/* Stream one member's data blocks through the line splitter.  Returns 0 or -1 (archive must stop). */
+static int
+member_lines(struct lu *u, struct archive *a, struct member *m)
+{
+	struct sb carry = SB_INIT;
+	const void *vb;
+	size_t len;
+	la_int64_t off;
+	int r, first = 1, rc = 0;
+	char why[512];
+
+	while ((r = archive_read_data_block(a, &vb, &len, &off)) == ARCHIVE_OK) {
+		const char *b = vb, *e = b + len, *nl;
+
+		if (lu_over_caps(u, len, why, sizeof(why))) {
+			lu_refuse(u, m->name, why);
+			u->stop = 1;
+			rc = -1;
+			goto out;
+		}
+		u->out_bytes += len;
+		/* A NUL in the first block: not a text member. */
+		if (first && memchr(b, '\0', len < 8192 ? len : 8192)) {
+			warn_msg("%s: %s: binary member skipped", u->name, m->name);
+			goto out;
+		}
+		first = 0;
+		if (carry.len) {
+			if ((nl = memchr(b, '\n', len)) == NULL) {
+				if (sb_add(&carry, b, len) < 0)
+					die(EXIT_FATAL, "out of memory");
+				continue;
+			}
+			if (sb_add(&carry, b, (size_t)(nl - b)) < 0)
+				die(EXIT_FATAL, "out of memory");
+			line(u, m, carry.buf, carry.len);
+			carry.len = 0;
+			b = nl + 1;
+		}
+		while (b < e && (nl = memchr(b, '\n', (size_t)(e - b))) != NULL) {
+			line(u, m, b, (size_t)(nl - b));
+			b = nl + 1;
+		}
+		if (b < e && sb_add(&carry, b, (size_t)(e - b)) < 0)
+			die(EXIT_FATAL, "out of memory");
+	}
+	if (r != ARCHIVE_EOF) {
+		snprintf(why, sizeof(why), "%s", lu_errstr(u, a));
+		lu_refuse(u, m->name, why);
+		u->stop = 1;
+		rc = -1;
+		goto out;
+	}
+	if (carry.len)
+		line(u, m, carry.buf, carry.len);
+	if (m->bad > 5)
+		warn_msg("%s: %s: %lu malformed JSON lines in all", u->name, m->name, m->bad);
+out:
+	sb_free(&carry);
+	return rc;
+}
+
+int
+lines_archive(struct lu *u, struct archive *a, const char *rawname)
+{
+	struct archive_entry *e;
+	struct member m;
+	int r, rc = 0;
+
+	memset(&m, 0, sizeof(m));
+	if ((m.tok = json_tokener_new()) == NULL)
+		die(EXIT_FATAL, "out of memory");
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname(e);
+
+		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
+			name = rawname;
+		if (name == NULL)
+			name = "";
+		snprintf(u->last_member, sizeof(u->last_member), "%s", name);
+		if (++u->entries > u->max_entries) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "more than %llu entries (--max-entries)",
+			    (unsigned long long)u->max_entries);
+			lu_refuse(u, name, why);
+			u->stop = 1;
+			break;
+		}
+		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
+		    !lu_selected(u, name))
+			continue;
+		m.name = name;
+		m.lineno = 0;
+		m.bad = 0;
+		m.tail.len = 0;
+		if (sb_add(&m.tail, ",\"_file\":", 9) < 0 || jw_str(&m.tail, name, strlen(name)) < 0 ||
+		    sb_add(&m.tail, ",\"_line\":", 9) < 0)
+			die(EXIT_FATAL, "out of memory");
+		if (member_lines(u, a, &m) < 0)
+			break;
+	}
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN && r != ARCHIVE_EOF && !u->stop) {
+		if (u->last_member[0])
+			warn_msg("%s: after %s: %s", u->name, u->last_member, lu_errstr(u, a));
+		else
+			warn_msg("%s: %s", u->name, lu_errstr(u, a));
+		rc = -1;
+	}
+	if (u->stop)
+		rc = -1;
+	lu_flush(u, 1);
+	sb_free(&m.tail);
+	json_tokener_free(m.tok);
+	return rc;
+}
