@@ -411,7 +411,12 @@ unpack(const char *path)
 	if ((a = archive_read_new()) == NULL)
 		die(EXIT_FATAL, "out of memory");
 	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
+	/*
+	 * Only the formats we promise: format_all would add mtree, which
+	 * takes any text file for a manifest (and can name files on disk).
+	 */
+	archive_read_support_format_tar(a);
+	archive_read_support_format_zip(a);
 	archive_read_support_format_raw(a);
 	r = archive_read_open(a, &s, NULL, src_read_first, NULL);
 	if (r != ARCHIVE_OK) {
