@@ -1,0 +1,270 @@
+#!/usr/bin/env bats
+# logfetch.bats: a real nginx (Range, 206/416, ETag, 304, If-Range) and the httpfault server (drops, retries, redirects, credentials).
+bats_require_minimum_version 1.5.0
+load helper
+
+FAULT=$BATS_TEST_DIRNAME/servers/httpfault.py
+export LOGFETCH_RETRY_BASE_MS=50
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL: up to 5 s for a server to answer
+wait_http() {
+	local i
+	for i in $(seq 50); do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "server at $1 did not come up" >&2
+	return 1
+}
+
+start_nginx() {
+	mkdir -p www ngx/tmp
+	NPORT=$(free_port)
+	cat > ngx/nginx.conf <<X
+daemon off;
+master_process off;
+pid $T/ngx/nginx.pid;
+error_log $T/ngx/error.log;
+events { worker_connections 64; }
+http {
+	access_log $T/ngx/access.log;
+	client_body_temp_path $T/ngx/tmp;
+	proxy_temp_path $T/ngx/tmp;
+	fastcgi_temp_path $T/ngx/tmp;
+	uwsgi_temp_path $T/ngx/tmp;
+	scgi_temp_path $T/ngx/tmp;
+	server {
+		listen 127.0.0.1:$NPORT;
+		root $T/www;
+	}
+}
+X
+	timeout 120 nginx -c "$T/ngx/nginx.conf" -p "$T/ngx" 2>ngx/stderr &
+	NGINX_PID=$!
+	echo ok > www/ping
+	wait_http "http://127.0.0.1:$NPORT/ping"
+	N=http://127.0.0.1:$NPORT
+}
+
+# start_fault NAME: an httpfault server; sets ${NAME}_PORT, logs to NAME.log
+start_fault() {
+	python3 "$FAULT" --port-file "$1.port" --log "$1.log" --payload-out payload --lifetime 120 &
+	eval "${1}_PID=$!"
+	local i
+	for i in $(seq 50); do [ -s "$1.port" ] && break; sleep 0.1; done
+	eval "${1}_PORT=$(cat "$1.port")"
+}
+
+local_teardown() {
+	local p
+	for p in "${NGINX_PID:-}" "${A_PID:-}" "${B_PID:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# requests LOG PATH-PREFIX: how many requests the fault server saw for it
+requests() { grep -c "\"path\": \"$2" "$1" || true; }
+
+@test "nginx: download, then 304 keeps the cached copy, a changed file is fetched again" {
+	start_nginx
+	head -c 1000000 /dev/urandom > www/R.tar.zst
+	run -0 --separate-stderr logfetch "$N/R.tar.zst"
+	[ -z "$stderr" ]
+	[[ $output == '{"url":"'$N'/R.tar.zst","path":"cache/R.tar.zst","bytes":1000000,"status":"downloaded","sha256":"'$(sha256sum < www/R.tar.zst | cut -c1-64)'","http_status":200,"seconds":'*',"error":null}' ]]
+	cmp www/R.tar.zst cache/R.tar.zst
+	run -0 --separate-stderr logfetch "$N/R.tar.zst"
+	[[ $output == *'"status":"cached"'*'"http_status":304'* ]]
+	[ "$(grep -c '"GET /R.tar.zst HTTP/1.1" 304' ngx/access.log)" -eq 1 ]
+	sleep 1.1	# a new Last-Modified second, and so a new ETag
+	head -c 5000 /dev/urandom > www/R.tar.zst
+	run -0 --separate-stderr logfetch "$N/R.tar.zst"
+	[[ $output == *'"bytes":5000,"status":"downloaded"'* ]]
+	cmp www/R.tar.zst cache/R.tar.zst
+	[ -z "$(find cache -name '*.part')" ]
+}
+
+@test "nginx: a .part resumes with Range + If-Range (206); a changed file restarts (200); a whole .part gets 416" {
+	start_nginx
+	head -c 2000000 /dev/urandom > www/f.bin
+	etag=$(curl -sI "$N/f.bin" | tr -d '\r' | sed -n 's/^ETag: //Ip')
+	mkdir -p cache/R
+	head -c 700000 www/f.bin > cache/R/f.bin.part
+	printf 'etag %s\n' "$etag" > cache/R/.f.bin.part.meta
+	run -0 --separate-stderr logfetch --run-id R "$N/f.bin"
+	[[ $output == *'"path":"cache/R/f.bin","bytes":2000000,"status":"resumed"'*'"http_status":206'* ]]
+	cmp www/f.bin cache/R/f.bin
+	grep -q '"GET /f.bin HTTP/1.1" 206 1300000' ngx/access.log
+	# The .part is from an older version: If-Range fails, nginx sends it whole.
+	rm cache/R/f.bin cache/R/.f.bin.meta
+	head -c 700000 /dev/zero > cache/R/f.bin.part
+	printf 'etag "0-old"\n' > cache/R/.f.bin.part.meta
+	run -0 --separate-stderr logfetch --run-id R "$N/f.bin"
+	[[ $output == *'"status":"downloaded"'*'"http_status":200'* ]]
+	cmp www/f.bin cache/R/f.bin
+	# The .part is already whole: 416 with bytes */N, kept and verified.
+	rm cache/R/f.bin cache/R/.f.bin.meta
+	cp www/f.bin cache/R/f.bin.part
+	printf 'etag %s\n' "$etag" > cache/R/.f.bin.part.meta
+	run -0 --separate-stderr logfetch --run-id R --sha256 "$(sha256sum < www/f.bin | cut -c1-64)" "$N/f.bin"
+	[[ $output == *'"status":"resumed"'*'"http_status":416'* ]]
+	cmp www/f.bin cache/R/f.bin
+}
+
+@test "nginx: --sha256 verifies; a mismatch removes the file and fails; -j downloads in parallel" {
+	start_nginx
+	local i
+	for i in 1 2 3 4 5; do head -c $((i * 100000)) /dev/urandom > www/p$i.log; done
+	run -1 --separate-stderr logfetch --sha256 "$(printf '%064d' 0)" "$N/p1.log"
+	[[ $stderr == "logfetch: $N/p1.log: sha256 mismatch: expected 0000"* ]]
+	[[ $output == *'"status":"failed"'* ]]
+	[ -z "$(ls -A cache)" ]
+	run -0 --separate-stderr logfetch --sha256 "$(sha256sum < www/p1.log | cut -c1-64 | tr a-f A-F)" "$N/p1.log"
+	[[ $output == *'"status":"downloaded"'* ]]
+	run -0 --separate-stderr logfetch -j 3 -o dl "$N/p2.log" "$N/p3.log" "$N/p4.log" "$N/p5.log"
+	[ "${#lines[@]}" -eq 4 ]
+	for i in 2 3 4 5; do cmp www/p$i.log dl/p$i.log; done
+}
+
+@test "nginx: 404 is permanent (one request), URLs and sha256 pairs from stdin, records with url" {
+	start_nginx
+	head -c 1000 /dev/urandom > www/a.log
+	run -1 --separate-stderr logfetch --retries 5 "$N/nosuch.log"
+	[ "$stderr" = "logfetch: $N/nosuch.log: HTTP 404" ]
+	[[ $output == *'"status":"failed","sha256":null,"http_status":404,'*'"error":"HTTP 404"}' ]]
+	[ "$(grep -c 'GET /nosuch.log' ngx/access.log)" -eq 1 ]
+	{
+		echo "$N/a.log $(sha256sum < www/a.log | cut -c1-64)"
+		echo '{"url":"'$N'/a.log","sha256":"'$(printf '%064d' 1)'"}'
+		echo '{"no_url":1}'
+	} > in
+	run -1 --separate-stderr logfetch -o c2 < in
+	[ "${#lines[@]}" -eq 3 ]
+	[[ $output == *'"status":"downloaded"'* ]]
+	cmp www/a.log c2/a.log
+	[[ $stderr == *"same cache file as $N/a.log"* ]]
+	[[ $stderr == *"<stdin>:3: record without a url field"* ]]
+}
+
+@test "faults: a connection dropped mid-body resumes; without a validator it restarts" {
+	start_fault A
+	run -0 --separate-stderr logfetch "http://127.0.0.1:$A_PORT/drop/x.bin"
+	[[ $output == *'"bytes":300000,"status":"resumed"'*'"http_status":206'* ]]
+	cmp payload cache/x.bin
+	[ "$(requests A.log /drop/x.bin)" -eq 2 ]
+	python3 -c 'import json,sys; h=[json.loads(l)["headers"] for l in open("A.log")][-1]; sys.exit(0 if h.get("Range") == "bytes=150000-" and h.get("If-Range") == "\"v1\"" else 1)'
+	run -0 --separate-stderr logfetch "http://127.0.0.1:$A_PORT/drop-noetag/y.bin"
+	[[ $output == *'"bytes":300000,"status":"downloaded"'* ]]
+	cmp payload cache/y.bin
+	# The file changed between the cut and the resume: If-Range sends it whole.
+	run -0 --separate-stderr logfetch "http://127.0.0.1:$A_PORT/changing/z.bin"
+	[[ $output == *'"status":"downloaded"'*'"http_status":200'* ]]
+	! cmp -s payload cache/z.bin
+}
+
+@test "faults: 500 then 200 is retried; 429 waits for Retry-After; --retries bounds; 403 is not retried" {
+	start_fault A
+	local P=http://127.0.0.1:$A_PORT
+	run -0 --separate-stderr logfetch "$P/flaky/a.bin"
+	[[ $output == *'"status":"downloaded"'* ]]
+	[ "$(requests A.log /flaky/a.bin)" -eq 2 ]
+	run -0 --separate-stderr logfetch "$P/busy/b.bin"
+	[ "$(requests A.log /busy/b.bin)" -eq 2 ]
+	python3 -c 'import json,sys; t=[json.loads(l)["time"] for l in open("A.log") if "/busy/" in l]; sys.exit(0 if t[1]-t[0] >= 0.95 else 1)'
+	run -1 --separate-stderr logfetch --retries 2 "$P/always500/c.bin"
+	[ "$stderr" = "logfetch: $P/always500/c.bin: HTTP 500 (after 3 attempts)" ]
+	[ "$(requests A.log /always500/c.bin)" -eq 3 ]
+	run -1 --separate-stderr logfetch "$P/forbidden/d.bin"
+	[ "$(requests A.log /forbidden/d.bin)" -eq 1 ]
+	run -1 --separate-stderr logfetch --retries 1 "http://127.0.0.1:$(free_port)/x.bin"
+	[[ $stderr == *"(after 2 attempts)"* ]]
+	run -1 --separate-stderr timeout 10 logfetch --retries 50 --max-time 1 "$P/always500/e.bin"
+	[[ $output == *'"status":"failed"'* ]]
+}
+
+@test "security: redirects to file: and loops are refused; file: only from the command line" {
+	start_fault A
+	local P=http://127.0.0.1:$A_PORT
+	run -1 --separate-stderr logfetch "$P/redirect?to=file:///etc/passwd"
+	[ "$stderr" = "logfetch: $P/redirect?to=file:///etc/passwd: redirect refused (only http and https): file:///etc/passwd" ]
+	[ -z "$(ls -A cache)" ]
+	run -1 --separate-stderr logfetch --max-redirs 3 "$P/loop/0"
+	[[ $stderr == *"too many redirects"* ]]
+	[ "$(requests A.log /loop/)" -eq 4 ]
+	echo hello > local.log
+	run -0 --separate-stderr logfetch -o c2 "file://$T/local.log"
+	cmp local.log c2/local.log
+	run -1 --separate-stderr logfetch -o c3 <<< "file://$T/local.log"
+	[[ $stderr == *"scheme 'file' not allowed (file: only on the command line)"* ]]
+	run -1 --separate-stderr logfetch "ftp://127.0.0.1/x"
+	[[ $stderr == *"scheme 'ftp' not allowed"* ]]
+}
+
+@test "security: credentials (header file, --user, netrc) reach only the origin they were given for" {
+	start_fault A
+	start_fault B
+	local P=http://127.0.0.1:$A_PORT Q=http://127.0.0.1:$B_PORT
+	printf '# secrets\nAuthorization: Bearer s3cret-token\nX-Api-Key: k3y\n' > hdr
+	printf 'hunter2\n' > pw
+	printf 'machine 127.0.0.1 login nuser password npass\n' > netrc
+	run -0 --separate-stderr logfetch -o c1 --header-file hdr "$P/redirect?to=$Q/file/a.bin"
+	run -0 --separate-stderr logfetch -o c2 --user alice --password-file pw "$P/redirect?to=$Q/file/b.bin"
+	run -0 --separate-stderr logfetch -o c3 --netrc-file netrc "$P/redirect?to=$Q/file/c.bin"
+	run -0 --separate-stderr logfetch -o c4 --header-file hdr "$P/redirect?to=http://localhost:$A_PORT/file/d.bin"
+	# Same origin: the credentials follow.
+	run -0 --separate-stderr logfetch -o c5 --header-file hdr "$P/redirect?to=/file/e.bin"
+	cmp payload c1/redirect	# named after the URL given, not where it led
+	grep -q 's3cret-token' A.log
+	grep -q 'Basic YWxpY2U6aHVudGVyMg==' A.log
+	grep -q 'Basic bnVzZXI6bnBhc3M=' A.log
+	! grep -qi 'authorization\|x-api-key' B.log
+	! grep '/file/d.bin' A.log | grep -qi 'authorization\|x-api-key'
+	grep '/file/e.bin' A.log | grep -q 's3cret-token'
+	# Secrets never need argv: no password-file without --user, bad header files are named.
+	printf 'no colon here\n' > badhdr
+	run -2 --separate-stderr logfetch --header-file badhdr "$P/file/x"
+	[ "$stderr" = "logfetch: badhdr:1: expected 'Name: value'" ]
+	: > empty
+	run -2 --separate-stderr logfetch --user a --password-file empty "$P/file/x"
+	[[ $stderr == *"empty secret"* ]]
+}
+
+@test "progress: json on stderr when asked, nothing otherwise" {
+	start_fault A
+	run -0 --separate-stderr logfetch --progress=json "http://127.0.0.1:$A_PORT/file/p.bin"
+	[[ ${stderr} == '{"url":"http://127.0.0.1:'$A_PORT'/file/p.bin","bytes":'* ]]
+	run -0 --separate-stderr logfetch -o c2 "http://127.0.0.1:$A_PORT/file/p.bin"
+	[ -z "$stderr" ]
+}
+
+@test "usage, --help, --version, bad options" {
+	run -2 --separate-stderr logfetch --nosuch
+	[[ $stderr == *"usage: logfetch"* ]]
+	run -0 logfetch --help
+	[[ $output == "usage: logfetch"* ]]
+	run -0 logfetch --version
+	[[ $output == "logfetch "* ]]
+	run -2 --separate-stderr logfetch --sha256 abc http://a/x
+	[[ $stderr == *"not a SHA-256 digest"* ]]
+	run -2 --separate-stderr logfetch --sha256 "$(printf '%064d' 0)" http://a/x http://a/y
+	run -2 --separate-stderr logfetch -j 0 http://a/x
+	run -2 --separate-stderr logfetch --run-id ../x http://a/x
+	run -1 --separate-stderr logfetch 'http://[::1'
+	[[ $stderr == *"malformed URL"* ]]
+}
+
+@test "output errors: closed stdout and a full disk are status 2, a reader gone is quiet" {
+	start_nginx
+	echo x > www/a.log && echo y > www/b.log
+	run -2 --separate-stderr bash -c 'logfetch "$1/a.log" >&-' _ "$N"
+	[[ $stderr == *"logfetch: stdout is closed"* ]]
+	has_dev_full || skip "no /dev/full"
+	run -2 --separate-stderr bash -c 'logfetch -o c2 "$1/a.log" > /dev/full' _ "$N"
+	[[ $stderr == *"write error: No space left on device"* ]]
+	run -0 --separate-stderr bash -c 'logfetch -o c3 "$1/a.log" "$1/b.log" | head -1 > /dev/null' _ "$N"
+	[ -z "$stderr" ]
+}
