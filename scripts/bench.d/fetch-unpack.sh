@@ -1,0 +1,79 @@
+#!/bin/bash
+# fetch-unpack.sh: logfetch vs curl -o on the same file from a local nginx
+# (target >= 0.95x), logunpack vs bsdtar -xf on a run tar.zst (target >=
+# 0.9x), logunpack --lines output rate to /dev/null (target >= 1 GB/s),
+# and peak RSS of each (memory flat: it must not grow with the input).
+# Env (from scripts/bench): BIN, DATA, BENCH_MB.
+set -eu
+BIN=${BIN:?} DATA=${DATA:-/tmp/logkit-bench} BENCH_MB=${BENCH_MB:-1024}
+B=${B:-build}
+BIN=$(cd "$BIN" && pwd)
+mkdir -p "$DATA"
+LOGGEN=$BIN/../$B/loggen
+[ -x "$LOGGEN" ] || LOGGEN=$(dirname "$BIN")/build/loggen
+run=$DATA/fu-${BENCH_MB}m
+blob=$DATA/fetch-${BENCH_MB}m.bin
+[ -s "$run/R.tar.zst" ] || "$LOGGEN" run -o "$run" --run-id R --size $((BENCH_MB * 1048576)) > /dev/null
+[ -s "$blob" ] || head -c $((BENCH_MB * 1048576)) /dev/urandom > "$blob"
+
+W=$(mktemp -d "$DATA/fu-work.XXXXXX")
+NGINX_PID=
+cleanup() {
+	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+# A throwaway nginx on a free port serving $DATA, stopped by PID.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$W/ngx"
+cat > "$W/ngx/nginx.conf" <<X
+daemon off;
+master_process off;
+pid $W/ngx/nginx.pid;
+error_log $W/ngx/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	sendfile on;
+	client_body_temp_path $W/ngx;
+	proxy_temp_path $W/ngx;
+	fastcgi_temp_path $W/ngx;
+	uwsgi_temp_path $W/ngx;
+	scgi_temp_path $W/ngx;
+	server { listen 127.0.0.1:$port; root $DATA; }
+}
+X
+timeout 3600 nginx -c "$W/ngx/nginx.conf" -p "$W/ngx" &
+NGINX_PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+url=http://127.0.0.1:$port/${blob##*/}
+
+# best CMD: best wall seconds of 3 runs (the output dir $W/o is emptied before each)
+best() {
+	local b=999 t0 t1 s
+	for _ in 1 2 3; do
+		rm -rf "$W/o" && mkdir "$W/o"
+		t0=$(date +%s%N); bash -c "$1" > /dev/null; t1=$(date +%s%N)
+		s=$(echo "($t1 - $t0) / 1000000000" | bc -l)
+		b=$(echo "if ($s < $b) $s else $b" | bc -l)
+	done
+	printf '%.3f' "$b"
+}
+rss() {	rm -rf "$W/o" && mkdir "$W/o"; /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+mb=$(( $(stat -c %s "$blob") / 1048576 ))
+ours=$(best "cd $W/o && $BIN/logfetch --progress=none -o . '$url'")
+ref=$(best "curl -s -o $W/o/x.bin '$url'")
+echo "logfetch (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s, ratio $(ratio "$ref" "$ours")x (target >= 0.95); peak RSS $(rss "cd $W/o && $BIN/logfetch --progress=none -o . '$url'") KiB"
+
+tz=$run/R.tar.zst
+mb=$(( $(stat -c %s "$tz") / 1048576 ))
+ours=$(best "$BIN/logunpack -C $W/o/x '$tz'")
+ref=$(best "bsdtar -C $W/o -xf '$tz'")
+echo "logunpack extract (${mb} MiB tar.zst, $BENCH_MB MiB of logs): ours ${ours}s, bsdtar -xf ${ref}s, ratio $(ratio "$ref" "$ours")x (target >= 0.9); peak RSS $(rss "$BIN/logunpack -C $W/o/x '$tz'") KiB"
+
+out=$("$BIN/logunpack" --lines "$tz" | wc -c)
+ours=$(best "$BIN/logunpack --lines '$tz'")
+echo "logunpack --lines ($BENCH_MB MiB of logs): ${ours}s to /dev/null, $(echo "scale=0; $out / 1048576 / $ours" | bc -l) MiB/s of output (target >= 1000); peak RSS $(rss "$BIN/logunpack --lines '$tz'") KiB"
