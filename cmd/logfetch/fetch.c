@@ -1,6 +1,7 @@
 /* fetch.c: logfetch's transfer engine: a libcurl multi loop with per-URL resume, redirects and retries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,147 @@ struct meta {
 	char sha[65];
 	long long bytes;
 };
+
+/*
+ * A writer that hashes on a second thread: 1 MiB blocks are written by
+ * the transfer thread while the previous block is being hashed, so the
+ * digest costs (almost) no wall time.  libcurl hands over 16 KiB at a
+ * time; batching also saves 63 of 64 write(2) calls.
+ */
+#define HW_BLOCK (1u << 20)
+struct hw {
+	int fd;
+	struct sha256 *sha;
+	char *buf[2];
+	size_t len;
+	int cur;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const char *pend;	/* block being hashed, or NULL */
+	size_t pendn;
+	int quit;
+};
+
+static void *
+hw_main(void *ud)
+{
+	struct hw *w = ud;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->pend == NULL && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->pend == NULL)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		sha256_update(w->sha, w->pend, w->pendn);
+		pthread_mutex_lock(&w->mu);
+		w->pend = NULL;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static struct hw *
+hw_new(int fd, struct sha256 *sha)
+{
+	struct hw *w = xcalloc(1, sizeof(*w));
+
+	w->fd = fd;
+	w->sha = sha;
+	w->buf[0] = xmalloc(HW_BLOCK);
+	w->buf[1] = xmalloc(HW_BLOCK);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, hw_main, w) != 0)
+		die(EXIT_FATAL, "cannot start a thread");
+	return w;
+}
+
+static void
+hw_wait(struct hw *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->pend != NULL)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Hand the current block to the hasher and write it; -1 with errno on a write error. */
+static int
+hw_flush(struct hw *w)
+{
+	const char *p = w->buf[w->cur];
+	size_t n = w->len, done = 0;
+
+	if (n == 0)
+		return 0;
+	hw_wait(w);
+	pthread_mutex_lock(&w->mu);
+	w->pend = p;
+	w->pendn = n;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->cur ^= 1;
+	w->len = 0;
+	while (done < n) {
+		ssize_t r = write(w->fd, p + done, n - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+hw_write(struct hw *w, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = HW_BLOCK - w->len < n ? HW_BLOCK - w->len : n;
+
+		memcpy(w->buf[w->cur] + w->len, p, k);
+		w->len += k;
+		p += k;
+		n -= k;
+		if (w->len == HW_BLOCK && hw_flush(w) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Write what is left (flush set) or drop it, wait for the hasher, free. */
+static int
+hw_end(struct hw **wp, int flush)
+{
+	struct hw *w = *wp;
+	int rc = 0, e = 0;
+
+	if (w == NULL)
+		return 0;
+	if (flush && hw_flush(w) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	hw_wait(w);
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->buf[0]);
+	free(w->buf[1]);
+	free(w);
+	*wp = NULL;
+	errno = e;
+	return rc;
+}
 
 static struct opts *opt;
 static CURLM *multi;
@@ -99,6 +241,7 @@ is_file_url(const char *u)
 static void
 close_part(struct job *j)
 {
+	hw_end(&j->hw, 1);	/* what arrived is good: keep it for the resume */
 	if (j->fd >= 0)
 		close(j->fd);
 	j->fd = -1;
@@ -156,6 +299,7 @@ begin_body(struct job *j)
 		    hash_part(j, j->have) < 0 || lseek(j->fd, j->have, SEEK_SET) < 0)
 			goto syserr;
 		j->resumed = 1;
+		j->hw = hw_new(j->fd, &j->sha);
 		return 1;
 	}
 	if (code != 200 && code != 0)
@@ -173,6 +317,7 @@ begin_body(struct job *j)
 		unlink(j->partmeta);
 	else if (meta_write(j->partmeta, &pm) < 0)
 		goto syserr;
+	j->hw = hw_new(j->fd, &j->sha);
 	return 1;
 syserr:
 	snprintf(j->err, sizeof(j->err), "%s: %s", j->part, strerror(errno));
@@ -183,7 +328,7 @@ static size_t
 on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct job *j = ud;
-	size_t n = size * nmemb, done = 0;
+	size_t n = size * nmemb;
 
 	if (!j->decided) {
 		int r = begin_body(j);
@@ -195,18 +340,10 @@ on_body(char *p, size_t size, size_t nmemb, void *ud)
 	}
 	if (j->fd == -2)
 		return n;
-	while (done < n) {
-		ssize_t w = write(j->fd, p + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			snprintf(j->err, sizeof(j->err), "%s: %s", j->part, strerror(errno));
-			return 0;
-		}
-		done += (size_t)w;
+	if (hw_write(j->hw, p, n) < 0) {
+		snprintf(j->err, sizeof(j->err), "%s: %s", j->part, strerror(errno));
+		return 0;
 	}
-	sha256_update(&j->sha, p, n);
 	j->got += (off_t)n;
 	return n;
 }
@@ -343,7 +480,7 @@ finalize(struct job *j)
 	if (j->fd < 0 && (j->fd = open(j->part, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0644)) >= 0)
 		sha256_init(&j->sha);	/* an empty body: never called on_body */
-	if (j->fd < 0 || fsync(j->fd) < 0) {
+	if (j->fd < 0 || hw_end(&j->hw, 1) < 0 || fsync(j->fd) < 0) {
 		snprintf(j->err, sizeof(j->err), "%s: %s", j->part, strerror(errno));
 		close_part(j);
 		fail(j, NULL);

@@ -33,6 +33,7 @@ struct job {
 	int from_argv;		/* file:// allowed */
 	char *path, *part, *meta, *partmeta;
 	int fd;			/* .part, or -1 */
+	struct hw *hw;		/* writer + hasher of the .part (fetch.c) */
 	struct sha256 sha;	/* over the .part so far */
 	off_t have;		/* .part bytes kept from before this transfer */
 	off_t got;		/* bytes written by this transfer */
