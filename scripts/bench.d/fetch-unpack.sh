@@ -66,7 +66,9 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 mb=$(( $(stat -c %s "$blob") / 1048576 ))
 ours=$(best "cd $W/o && $BIN/logfetch --progress=none -o . '$url'")
 ref=$(best "curl -s -o $W/o/x.bin '$url'")
-echo "logfetch (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s, ratio $(ratio "$ref" "$ours")x (target >= 0.95); peak RSS $(rss "cd $W/o && $BIN/logfetch --progress=none -o . '$url'") KiB"
+# logfetch fsyncs before the rename; curl -o does not: also show curl + sync.
+refs=$(best "curl -s -o $W/o/x.bin '$url' && sync $W/o/x.bin")
+echo "logfetch (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s, ratio $(ratio "$ref" "$ours")x (target >= 0.95); curl -o + sync ${refs}s, ratio $(ratio "$refs" "$ours")x; peak RSS $(rss "cd $W/o && $BIN/logfetch --progress=none -o . '$url'") KiB"
 
 tz=$run/R.tar.zst
 mb=$(( $(stat -c %s "$tz") / 1048576 ))
