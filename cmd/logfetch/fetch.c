@@ -402,6 +402,12 @@ start(struct job *j)
 
 	if (j->h == NULL && (j->h = curl_easy_init()) == NULL)
 		die(EXIT_FATAL, "libcurl: cannot create a handle");
+	if (j->attempt == 0 && j->redirs == 0 && j->restarts == 0) {
+		/* The clock of a URL starts when it leaves the -j queue. */
+		j->start_ns = now;
+		if (opt->max_time > 0)
+			j->deadline_ns = now + (int64_t)(opt->max_time * 1e9);
+	}
 	ho.allow_file = j->from_argv && is_file_url(j->cur);
 	if (http_easy_setup(j->h, &ho, errbuf, sizeof(errbuf)) < 0) {
 		fail(j, errbuf);
@@ -706,8 +712,6 @@ fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 	tool_progress_start(&tp, o->progress == PROG_AUTO, 0);
 	for (size_t i = 0; i < njobs; i++) {
 		jobs[i].start_ns = prog_now();
-		if (o->max_time > 0)
-			jobs[i].deadline_ns = jobs[i].start_ns + (int64_t)(o->max_time * 1e9);
 		if (jobs[i].st == J_DONE) {
 			emit_record(&jobs[i]);
 			left--;

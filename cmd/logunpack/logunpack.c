@@ -428,6 +428,9 @@ unpack(const char *path)
 		rc = extract_archive(&u, a, target, made) < 0 || u.refused;
 	}
 	archive_read_free(a);
+	/* A directory we made and left empty (nothing usable came out) goes too. */
+	if (made && rc)
+		rmdir(target);
 	if (u.strict && rc)
 		u.out.len = 0;	/* the archive was rolled back: no records for it */
 	lu_flush(&u, 1);
