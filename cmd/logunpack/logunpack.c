@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,17 @@ usage(void)
 /*
  * The bytes libarchive reads.  A zstd stream is decoded here rather than
  * by libarchive's filter so that the window limit (ZSTD_d_windowLogMax)
- * holds for every frame; other formats pass through as they are.
+ * holds for every frame, and on a second thread so that decoding overlaps
+ * with tar parsing and writing; other formats pass through as they are.
  */
+#define NSLOT 3
+struct slot {
+	unsigned char *buf;
+	size_t len;
+	uint64_t raw_in;	/* compressed bytes consumed when it was filled */
+	int full;
+};
+
 struct src {
 	int fd;
 	int zstd;
@@ -46,11 +56,23 @@ struct src {
 	unsigned char *in, *out;
 	size_t cap;
 	int eof;
-	uint64_t raw_in;	/* compressed bytes consumed */
-	uint64_t produced;	/* decompressed bytes handed out */
+	uint64_t raw_in;	/* decoder side: compressed bytes consumed */
+	uint64_t produced;	/* decoder side: decompressed bytes made */
 	size_t last;		/* ZSTD_decompressStream's last hint: 0 at a frame end */
 	uint64_t max_window;
-	char err[256];
+	char err[256];		/* set by the decoder before done */
+	/* the hand-over between the decoder thread and libarchive's reads */
+	struct slot slot[NSLOT];
+	int head;		/* next slot the reader takes */
+	int held;		/* slot libarchive is holding, or -1 */
+	int done;		/* decoder finished: 1 at end, -1 on error */
+	int quit;
+	int started;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t raw_main;	/* reader side: what the caps see */
+	char err_main[256];	/* reader side: s->err, once the decoder is done */
 };
 
 static ssize_t
@@ -66,8 +88,9 @@ read_full(int fd, void *p, size_t n)
 
 static struct lu u;
 
+/* Caps on what the decoder makes, not only on what is written: libarchive also decodes members it skips. */
 static int
-over_caps_decoded(struct src *s, struct archive *a)
+over_caps_decoded(struct src *s)
 {
 	/* Tar headers and padding come on top of member data: allow some slack. */
 	if (s->produced > u.cap_bytes + 64ULL * MIB) {
@@ -81,32 +104,21 @@ over_caps_decoded(struct src *s, struct archive *a)
 	} else {
 		return 0;
 	}
-	archive_set_error(a, EINVAL, "%s", s->err);
 	return -1;
 }
 
-static la_ssize_t
-src_read(struct archive *a, void *ud, const void **buf)
+/* Decode into out[cap]: 1 with *len > 0, 0 at a clean end, -1 with s->err. */
+static int
+decode(struct src *s, unsigned char *out, size_t cap, size_t *len)
 {
-	struct src *s = ud;
-	ssize_t n;
-
-	if (!s->zstd) {
-		if ((n = read_full(s->fd, s->in, s->cap)) < 0) {
-			archive_set_error(a, errno, "%s", strerror(errno));
-			return -1;
-		}
-		s->raw_in += (uint64_t)n;
-		*buf = s->in;
-		return n;
-	}
 	for (;;) {
-		ZSTD_outBuffer ob = { s->out, s->cap, 0 };
-		size_t r;
+		ZSTD_outBuffer ob = { out, cap, 0 };
+		size_t r, before;
+		ssize_t n;
 
 		if (s->ib.pos == s->ib.size && !s->eof) {
 			if ((n = read_full(s->fd, s->in, s->cap)) < 0) {
-				archive_set_error(a, errno, "%s", strerror(errno));
+				snprintf(s->err, sizeof(s->err), "%s", strerror(errno));
 				return -1;
 			}
 			s->eof = n == 0;
@@ -114,12 +126,9 @@ src_read(struct archive *a, void *ud, const void **buf)
 			s->ib.size = (size_t)n;
 			s->ib.pos = 0;
 		}
-		{
-			size_t before = s->ib.pos;
-
-			r = ZSTD_decompressStream(s->zd, &ob, &s->ib);
-			s->raw_in += s->ib.pos - before;
-		}
+		before = s->ib.pos;
+		r = ZSTD_decompressStream(s->zd, &ob, &s->ib);
+		s->raw_in += s->ib.pos - before;
 		if (ZSTD_isError(r)) {
 			if (ZSTD_getErrorCode(r) == ZSTD_error_frameParameter_windowTooLarge)
 				snprintf(s->err, sizeof(s->err),
@@ -127,31 +136,104 @@ src_read(struct archive *a, void *ud, const void **buf)
 				    (unsigned long long)s->max_window);
 			else
 				snprintf(s->err, sizeof(s->err), "zstd: %s", ZSTD_getErrorName(r));
-			archive_set_error(a, EINVAL, "%s", s->err);
 			return -1;
 		}
-		if (ob.pos > 0 || s->ib.pos > 0)
+		if (ob.pos > 0 || s->ib.pos > before)
 			s->last = r;
 		if (ob.pos > 0) {
 			s->produced += ob.pos;
-			/*
-			 * Caps on what the decoder makes, not only on what is
-			 * written: libarchive also decodes members it skips.
-			 */
-			if (over_caps_decoded(s, a) < 0)
+			if (over_caps_decoded(s) < 0)
 				return -1;
-			*buf = s->out;
-			return (la_ssize_t)ob.pos;
+			*len = ob.pos;
+			return 1;
 		}
 		if (s->eof && s->ib.pos == s->ib.size) {
 			if (s->last != 0) {
 				snprintf(s->err, sizeof(s->err), "truncated zstd stream");
-				archive_set_error(a, EINVAL, "%s", s->err);
 				return -1;
 			}
 			return 0;
 		}
 	}
+}
+
+static void *
+decoder_main(void *ud)
+{
+	struct src *s = ud;
+	int i = 0, r;
+
+	for (;;) {
+		size_t len = 0;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->slot[i].full && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+		if (s->quit)
+			return NULL;
+		/* The slot is free and only this thread touches it until it is full. */
+		r = decode(s, s->slot[i].buf, s->cap, &len);
+		pthread_mutex_lock(&s->mu);
+		if (r > 0) {
+			s->slot[i].len = len;
+			s->slot[i].raw_in = s->raw_in;
+			s->slot[i].full = 1;
+		} else {
+			s->done = r == 0 ? 1 : -1;
+		}
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		if (r <= 0)
+			return NULL;
+		i = (i + 1) % NSLOT;
+	}
+}
+
+static la_ssize_t
+src_read(struct archive *a, void *ud, const void **buf)
+{
+	struct src *s = ud;
+	struct slot *sl;
+	ssize_t n;
+
+	if (!s->zstd) {
+		if ((n = read_full(s->fd, s->in, s->cap)) < 0) {
+			archive_set_error(a, errno, "%s", strerror(errno));
+			return -1;
+		}
+		s->raw_main += (uint64_t)n;
+		*buf = s->in;
+		return n;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->held >= 0) {
+		/* libarchive is done with the block it had: give it back. */
+		s->slot[s->held].full = 0;
+		s->held = -1;
+		pthread_cond_broadcast(&s->cv);
+	}
+	sl = &s->slot[s->head];
+	while (!sl->full && !s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (!sl->full) {
+		int done = s->done;
+
+		if (done < 0)
+			memcpy(s->err_main, s->err, sizeof(s->err_main));
+		pthread_mutex_unlock(&s->mu);
+		if (done < 0) {
+			archive_set_error(a, EINVAL, "%s", s->err_main);
+			return -1;
+		}
+		return 0;
+	}
+	s->held = s->head;
+	s->head = (s->head + 1) % NSLOT;
+	s->raw_main = sl->raw_in;
+	pthread_mutex_unlock(&s->mu);
+	*buf = sl->buf;
+	return (la_ssize_t)sl->len;
 }
 
 /* Start a source on fd: sniff the zstd magic, keeping the sniffed bytes. */
@@ -165,8 +247,8 @@ src_open(struct src *s, int fd, uint64_t max_window)
 	s->fd = fd;
 	s->cap = 1 << 20;
 	s->in = xmalloc(s->cap);
-	s->out = xmalloc(s->cap);
 	s->max_window = max_window;
+	s->held = -1;
 	if ((n = read_full(fd, s->in, 4)) < 0)
 		return -1;
 	if (n == 4 && memcmp(s->in, "\x28\xb5\x2f\xfd", 4) == 0) {
@@ -179,9 +261,16 @@ src_open(struct src *s, int fd, uint64_t max_window)
 		s->ib.src = s->in;
 		s->ib.size = (size_t)n;
 		s->ib.pos = 0;
+		for (int i = 0; i < NSLOT; i++)
+			s->slot[i].buf = xmalloc(s->cap);
+		pthread_mutex_init(&s->mu, NULL);
+		pthread_cond_init(&s->cv, NULL);
+		if (pthread_create(&s->th, NULL, decoder_main, s) != 0)
+			die(EXIT_FATAL, "cannot start a thread");
+		s->started = 1;
 	} else {
 		/* Hand the sniffed bytes to libarchive first. */
-		s->raw_in = (uint64_t)n;
+		s->raw_main = (uint64_t)n;
 		s->zstd = -(int)n - 1;
 	}
 	return 0;
@@ -206,10 +295,20 @@ src_read_first(struct archive *a, void *ud, const void **buf)
 static void
 src_close(struct src *s)
 {
+	if (s->started) {
+		pthread_mutex_lock(&s->mu);
+		s->quit = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->th, NULL);
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+	}
+	for (int i = 0; i < NSLOT; i++)
+		free(s->slot[i].buf);
 	if (s->zd)
 		ZSTD_freeDStream(s->zd);
 	free(s->in);
-	free(s->out);
 }
 
 int
@@ -381,8 +480,8 @@ unpack(const char *path)
 			close(fd);
 		return 1;
 	}
-	u.raw_in = &s.raw_in;
-	u.src_err = s.err;
+	u.raw_in = &s.raw_main;
+	u.src_err = s.err_main;
 	u.last_member[0] = '\0';
 	u.rawname = NULL;
 	base = strrchr(u.name, '/');
