@@ -666,6 +666,15 @@ finish(struct job *j, CURLcode cc, const char *errbuf)
 	}
 }
 
+void
+progress_clear(void)
+{
+	/* A record or a message is about to go to the terminal: clear the status line first. */
+	if (tp.on)
+		fputs("\r\033[K", stderr);
+	tp.last = 0;
+}
+
 static void
 progress(struct job *jobs, size_t n)
 {

@@ -267,6 +267,7 @@ emit_record(const struct job *j)
 	double secs = (double)(prog_now() - j->start_ns) / 1e9;
 	int failed = strcmp(j->status, "failed") == 0;
 
+	progress_clear();
 	if (failed)
 		warn_msg("%s: %s", j->url, j->err);
 	else if (verbose)

@@ -58,6 +58,8 @@ struct job {
 
 /* fetch.c */
 void fetch_all(struct opts *o, struct job *jobs, size_t njobs);
+/* fetch.c: clear the TTY status line (before printing a result). */
+void progress_clear(void);
 /* logfetch.c: print the result line of a finished job. */
 void emit_record(const struct job *j);
 
