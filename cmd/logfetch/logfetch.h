@@ -56,6 +56,29 @@ struct job {
 	char curlerr[CURL_ERROR_SIZE];
 };
 
+/* What we remember next to a file: NAME's validators and digest. */
+struct meta {
+	char etag[256];
+	char lm[64];
+	char sha[65];
+	long long bytes;
+};
+
+/* part.c: meta files ("key value" lines), written through a temp name. */
+int meta_read(const char *path, struct meta *m);
+int meta_write(const char *path, const struct meta *m);
+/* A validator If-Range may use: a strong ETag, else Last-Modified; NULL if none. */
+const char *range_validator(const struct meta *m);
+/*
+ * part.c: a writer that hashes on a second thread: 1 MiB blocks are
+ * written while the previous one is hashed.  hw_write returns -1 with
+ * errno on a write error; hw_end writes what is left (flush) or drops it,
+ * joins the thread and frees *wp.
+ */
+struct hw *hw_new(int fd, struct sha256 *sha);
+int hw_write(struct hw *w, const char *p, size_t n);
+int hw_end(struct hw **wp, int flush);
+
 /* fetch.c */
 void fetch_all(struct opts *o, struct job *jobs, size_t njobs);
 /* fetch.c: clear the TTY status line (before printing a result). */

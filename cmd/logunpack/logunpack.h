@@ -2,8 +2,10 @@
 #ifndef LOGUNPACK_H
 #define LOGUNPACK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <archive.h>
+#include <zstd.h>
 #include <archive_entry.h>
 
 #include "../../common/sb.h"
@@ -29,6 +31,56 @@ struct lu {
 	const char *src_err;	/* the decoder's own reason, when it failed */
 	char last_member[256];	/* for errors between members */
 };
+
+enum { MIB = 1024 * 1024 };
+#define RATIO_FLOOR (16ULL * MIB)	/* the ratio cap starts to count here */
+
+/*
+ * src.c: the bytes libarchive reads.  A zstd stream is decoded there
+ * rather than by libarchive's filter so that the window limit holds for
+ * every frame, and on a second thread; other formats pass through.
+ */
+#define NSLOT 3
+struct slot {
+	unsigned char *buf;
+	size_t len;
+	uint64_t raw_in;	/* compressed bytes consumed when it was filled */
+	int full;
+};
+
+struct src {
+	int fd;
+	int zstd;
+	ZSTD_DStream *zd;
+	ZSTD_inBuffer ib;
+	unsigned char *in, *out;
+	size_t cap;
+	int eof;
+	uint64_t raw_in;	/* decoder side: compressed bytes consumed */
+	uint64_t produced;	/* decoder side: decompressed bytes made */
+	size_t last;		/* ZSTD_decompressStream's last hint: 0 at a frame end */
+	uint64_t max_window;
+	uint64_t cap_bytes, max_ratio;	/* the caps, as in struct lu */
+	char err[256];		/* set by the decoder before done */
+	/* the hand-over between the decoder thread and libarchive's reads */
+	struct slot slot[NSLOT];
+	int head;		/* next slot the reader takes */
+	int held;		/* slot libarchive is holding, or -1 */
+	int done;		/* decoder finished: 1 at end, -1 on error */
+	int quit;
+	int started;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t raw_main;	/* reader side: what the caps see */
+	char err_main[256];	/* reader side: s->err, once the decoder is done */
+};
+
+/* Start on fd (sniffs the zstd magic; caps from lu).  Returns 0 or -1 (errno). */
+int src_open(struct src *s, int fd, const struct lu *lu);
+/* The archive_read_open read callback, with a struct src as client data. */
+la_ssize_t src_read_first(struct archive *a, void *ud, const void **buf);
+void src_close(struct src *s);
 
 /* What a cap check says. */
 int lu_over_caps(struct lu *u, uint64_t more, char *why, size_t whysz);
