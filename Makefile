@@ -35,7 +35,7 @@ FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%-replay)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%-fuzz)
 MAN = $(sort $(wildcard man/*.[1-8]))
 
-all: $(TOOLS:%=$(BIN)/%)
+all: $(TOOLS:%=$(BIN)/%) $(B)/loggen
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -68,6 +68,11 @@ $(B)/fuzz/%-fuzz: tests/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
 		$(PKG_CFLAGS) -o $@ $< $(COMMON_SRC) $(PKG_LIBS) -lpthread -lm
+
+# The test-data generator (not a tool: tests, benchmarks and the demo use it).
+$(B)/loggen: scripts/loggen.c $(B)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcommon.a $(LDLIBS)
 
 deps:
 	scripts/deps.sh build

@@ -49,11 +49,13 @@ NGINX_PID=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 url=http://127.0.0.1:$port/${blob##*/}
 
-# best CMD: best wall seconds of 3 runs (the output dir $W/o is emptied before each)
+# best CMD: best wall seconds of 3 runs (the output dir $W/o is emptied and
+# the disk synced before each: otherwise the write-back of the previous run
+# is charged to the next, whichever tool that is)
 best() {
 	local b=999 t0 t1 s
 	for _ in 1 2 3; do
-		rm -rf "$W/o" && mkdir "$W/o"
+		rm -rf "$W/o" && mkdir "$W/o" && sync
 		t0=$(date +%s%N); bash -c "$1" > /dev/null; t1=$(date +%s%N)
 		s=$(echo "($t1 - $t0) / 1000000000" | bc -l)
 		b=$(echo "if ($s < $b) $s else $b" | bc -l)
