@@ -151,6 +151,10 @@ explain(struct logq *lq)
 	if (!all && n == 0)
 		fprintf(stderr, "none\n");
 	qry_run_get_stats(lq->run, &st);
+	if (lq->dir != NULL) {
+		index_explain(lq, &st);
+		return;
+	}
 	fprintf(stderr, "logq: explain: lines read %llu, skipped by word filter %llu, "
 	    "malformed %llu, records matched %llu, output %llu\n",
 	    lq->lines, lq->skipped, lq->bad, st.matched, st.emitted);
@@ -226,8 +230,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage(stderr, EXIT_FATAL);
-	if (lq.dir != NULL)
-		die(EXIT_FATAL, "-d: reading an index is not available in this build yet");
+	if (lq.dir != NULL && argc > 1)
+		die(EXIT_FATAL, "-d: no file operands with an index");
 	lq.color = !strcmp(color, "always") || (!strcmp(color, "auto") && isatty(STDOUT_FILENO) &&
 	    getenv("NO_COLOR") == NULL && !(getenv("TERM") && !strcmp(getenv("TERM"), "dumb")));
 	if ((lq.q = qry_parse(argv[0], strlen(argv[0]), &qe)) == NULL) {
@@ -250,7 +254,9 @@ main(int argc, char **argv)
 	if (argc == 0) {
 		argc = 1;
 	}
-	for (int i = 0; i < argc; i++) {
+	if (lq.dir != NULL)
+		index_query(&lq);
+	for (int i = 0; lq.dir == NULL && i < argc; i++) {
 		const char *name = argv[i] ? argv[i] : "-";
 		int fd = STDIN_FILENO;
 

@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 
+#include "../../common/idx.h"
 #include "../../common/qry.h"
 #include "../../common/sb.h"
 
@@ -22,7 +23,14 @@ struct logq {
 	struct json_object **rows;
 	size_t nrows, caprows;
 	unsigned long long lines, bad, skipped;
+	/* -d: what the index scan did */
+	struct idx_scan_stats ist;
+	unsigned long long idx_warnings, idx_open_bad;
 };
+
+/* index.c: -d; index_query dies on a fatal error */
+void index_query(struct logq *lq);
+void index_explain(const struct logq *lq, const struct qry_run_stats *rs);
 
 /* out.c */
 int out_record(void *arg, struct json_object *rec);
