@@ -46,7 +46,7 @@ static const struct {
 	{ "debug", LVL_DEBUG }, { "dbg", LVL_DEBUG }, { "fine", LVL_DEBUG },
 	{ "config", LVL_DEBUG },
 	{ "info", LVL_INFO }, { "inf", LVL_INFO }, { "information", LVL_INFO },
-	{ "informational", LVL_INFO },
+	{ "informational", LVL_INFO }, { "normal", LVL_INFO },
 	{ "notice", LVL_NOTICE },
 	{ "warn", LVL_WARN }, { "warning", LVL_WARN }, { "wrn", LVL_WARN },
 	{ "error", LVL_ERROR }, { "err", LVL_ERROR }, { "eror", LVL_ERROR },

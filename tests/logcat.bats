@@ -37,7 +37,11 @@ L=$BATS_TEST_DIRNAME/fixtures/logcat
 @test "JSON: --time-field, --msg-field, --level-field pick the fields" {
 	printf '{"when":"2025-05-17 04:44:04","text":"hi","lvl":"CRIT","msg":"other","time":"x"}\n' > in.jsonl
 	run -0 logcat --time-field when --msg-field text --level-field lvl in.jsonl
-	[ "$output" = '{"_time":"2025-05-17T04:44:04.000000000Z","_msg":"hi","level":"fatal","level_raw":"CRIT","msg":"other","time":"x"}' ]
+	[ "$output" = '{"_time":"2025-05-17T04:44:04.000000000Z","_msg":"hi","level":"fatal","lvl":"CRIT","msg":"other","time":"x"}' ]
+	# a "level" field itself is normalised, its text kept as level_raw
+	printf '{"level":"WARNING","severity":"x"}\n' > in.jsonl
+	run -0 logcat in.jsonl
+	[ "$output" = '{"level":"warn","level_raw":"WARNING","severity":"x"}' ]
 }
 
 @test "JSON: unix times in s, ms, us, ns and a _time that is already there" {

@@ -48,7 +48,7 @@ litkey(struct sb *o, int *n, const char *lit, size_t len)
 	chk(sb_add(o, lit, len));
 }
 
-/* "level":"warn","level_raw":... */
+/* "level":"warn","level_raw":... (raw NULL: the original stays in its own field) */
 static long
 put_level(struct sb *o, int *n, enum lf_lvl l, const char *raw, size_t rawn)
 {
@@ -56,6 +56,10 @@ put_level(struct sb *o, int *n, enum lf_lvl l, const char *raw, size_t rawn)
 
 	litkey(o, n, "\"level\":\"", 9);
 	chk(sb_adds(o, name));
+	if (raw == NULL) {
+		chk(sb_addc(o, '"'));
+		return 0;
+	}
 	chk(sb_add(o, "\",\"level_raw\":", 14));
 	return str(o, raw, rawn);
 }
@@ -318,7 +322,7 @@ emit_json_line(struct lc *lc, struct input *in, const char *line, size_t len,
 	int64_t t = 0;
 	enum lf_lvl lvl = LVL_NONE;
 	long rep = 0;
-	int n = 0, has_t = 0;
+	int n = 0, has_t = 0, lrename;
 
 	if (truncated) {
 		snprintf(why, sizeof(why), "line cut at %zu bytes", lc->max_event);
@@ -400,18 +404,24 @@ emit_json_line(struct lc *lc, struct input *in, const char *line, size_t len,
 		litkey(&lc->out, &n, "\"_msg\":", 7);
 		rep += str(&lc->out, msg, msgn);
 	}
+	/*
+	 * A level found under another name (severity, status) stays there as
+	 * written, so that queries on the original field still match; only a
+	 * "level" field itself is rewritten, its text kept as level_raw.
+	 */
+	lrename = lkey && strcmp(lkey, "level") == 0;
 	if (lkey)
-		rep += put_level(&lc->out, &n, lvl, lraw, lrawn);
+		rep += put_level(&lc->out, &n, lvl, lrename ? lraw : NULL, lrawn);
 	json_object_object_foreach(o, k, val) {
 		long r;
 
 		if ((tkey && strcmp(k, tkey) == 0) || (mkey && strcmp(k, mkey) == 0) ||
-		    (lkey && strcmp(k, lkey) == 0) || strcmp(k, REC_STREAM) == 0)
+		    (lrename && strcmp(k, lkey) == 0) || strcmp(k, REC_STREAM) == 0)
 			continue;
 		if (k[0] == '_' && ((has_t && strcmp(k, REC_TIME) == 0) ||
 		    (mkey && strcmp(k, REC_MSG) == 0)))
 			continue;
-		if (lkey && (strcmp(k, "level") == 0 || strcmp(k, "level_raw") == 0))
+		if (lkey && (strcmp(k, "level") == 0 || (lrename && strcmp(k, "level_raw") == 0)))
 			continue;
 		if (lc->nadd && is_added(lc, k, strlen(k)))
 			continue;
