@@ -318,7 +318,15 @@ main(int argc, char **argv)
 	for (int i = 0; i < nsrc; i++)
 		if (source_parse(&src[i], argv[i], err, sizeof(err)) < 0)
 			die(EXIT_FATAL, "%s", err);
-	if (rsync_check_version(&o, err, sizeof(err)) < 0)
+	if (o.delete_missing)
+		for (int i = 0; i < nsrc; i++)
+			for (int j = 0; j < i; j++)
+				if (strcmp(src[i].host, src[j].host) == 0)
+					/* each run's --delete would remove the other's copies */
+					die(EXIT_FATAL, "--delete-missing: %s and %s both sync into %s/%s",
+					    src[j].arg, src[i].arg, o.dest, src[i].host);
+	if (rsync_check_version(&o, err, sizeof(err)) < 0 ||
+	    rsync_check_opts(&o, err, sizeof(err)) < 0)
 		die(EXIT_FATAL, "%s", err);
 
 	mkdirs(meta.buf);

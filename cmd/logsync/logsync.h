@@ -67,5 +67,7 @@ void sync_source(const struct opts *o, struct source *s, struct state *st,
     struct result *r);
 /* 0 when rsync is recent enough (or allowed); else -1 with err set. */
 int rsync_check_version(const struct opts *o, char *err, size_t errsz);
+/* 0 when rsync accepts --max-size, --bwlimit and the filters; else -1 with err set. */
+int rsync_check_opts(const struct opts *o, char *err, size_t errsz);
 
 #endif

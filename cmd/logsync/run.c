@@ -76,9 +76,12 @@ spawn(char *const argv[], int *outfd, int *errfd)
 	return pid;
 }
 
-/* Run argv to the end with a time limit; its stdout into out.  Exit status or -1. */
+/*
+ * Run argv to the end with a time limit; its stdout (fd 1) or stderr
+ * (fd 2) into out, the other stream dropped.  Exit status or -1.
+ */
 static int
-capture(char *const argv[], struct sb *out, int limit_s)
+capture(char *const argv[], struct sb *out, int limit_s, int fd)
 {
 	int ofd, efd, status;
 	int64_t deadline = now_ms() + limit_s * 1000;
@@ -87,6 +90,11 @@ capture(char *const argv[], struct sb *out, int limit_s)
 
 	if (pid < 0)
 		return -1;
+	if (fd == 2) {
+		int t = ofd;
+		ofd = efd;
+		efd = t;
+	}
 	close(efd);
 	for (;;) {
 		fd_set rf;
@@ -161,14 +169,18 @@ rsync_check_version(const struct opts *o, char *err, size_t errsz)
 	unsigned a = 0, b = 0, c = 0;
 	int rc = -1, st;
 
-	if ((st = capture(vargv, &out, 10)) != 0 || !out.buf) {
+	if ((st = capture(vargv, &out, 10, 1)) != 0 || !out.buf) {
 		snprintf(err, errsz, "%s --version failed (%s)", o->rsync,
 		    st == 127 ? "not found" : "no version");
 		goto out;
 	}
-	/* "rsync  version 3.2.7  protocol version 31" */
+	/*
+	 * "rsync  version 3.2.7  protocol version 31"; a build from git says
+	 * "version v3.4.1-12-gabcdef".
+	 */
 	if ((p = strstr(out.buf, "version ")) == NULL ||
-	    sscanf(p + 8, "%63s", ver) != 1 || sscanf(ver, "%u.%u.%u", &a, &b, &c) < 2) {
+	    sscanf(p + 8, "%63s", ver) != 1 ||
+	    sscanf(ver + (ver[0] == 'v'), "%u.%u.%u", &a, &b, &c) < 2) {
 		snprintf(err, errsz, "%s --version: cannot find the version", o->rsync);
 		goto out;
 	}
@@ -187,7 +199,7 @@ rsync_check_version(const struct opts *o, char *err, size_t errsz)
 	if (strcmp(real, "/usr/bin/rsync") == 0) {
 		char *qargv[] = { (char *)"dpkg-query", (char *)"-W", (char *)"-f=${Version}",
 		    (char *)"rsync", NULL };
-		if (capture(qargv, &pkg, 10) == 0 && pkg.buf) {
+		if (capture(qargv, &pkg, 10, 1) == 0 && pkg.buf) {
 			for (size_t i = 0; i < sizeof(debian_fixed) / sizeof(*debian_fixed); i++) {
 				size_t ul = strlen(debian_fixed[i].upstream);
 				char *cargv[] = { (char *)"dpkg", (char *)"--compare-versions",
@@ -199,7 +211,7 @@ rsync_check_version(const struct opts *o, char *err, size_t errsz)
 				    strncmp(pkg.buf, debian_fixed[i].upstream, ul) != 0 ||
 				    pkg.buf[ul] != '-')
 					continue;
-				ge = capture(cargv, &dummy, 10);
+				ge = capture(cargv, &dummy, 10, 1);
 				sb_free(&dummy);
 				if (ge == 0) {
 					rc = 0;
@@ -215,6 +227,55 @@ rsync_check_version(const struct opts *o, char *err, size_t errsz)
 out:
 	sb_free(&out);
 	sb_free(&pkg);
+	return rc;
+}
+
+int
+rsync_check_opts(const struct opts *o, char *err, size_t errsz)
+{
+	const char **av;
+	struct sb ms = SB_INIT, bw = SB_INIT, msg = SB_INIT;
+	char *nl, *m;
+	int n = 0, st, rc = 0;
+
+	/*
+	 * rsync parses --max-size, --bwlimit and filter rules itself; a bad
+	 * one would fail every source alike.  Ask it once, before anything
+	 * runs, with a listing of /dev/null that reads nothing.
+	 */
+	if (!o->max_size && !o->bwlimit && !o->nfilters)
+		return 0;
+	av = xcalloc((size_t)o->nfilters + 8, sizeof(*av));
+	av[n++] = o->rsync;
+	av[n++] = "--list-only";
+	if (o->max_size) {
+		sb_addf(&ms, "--max-size=%s", o->max_size);
+		av[n++] = ms.buf;
+	}
+	if (o->bwlimit) {
+		sb_addf(&bw, "--bwlimit=%s", o->bwlimit);
+		av[n++] = bw.buf;
+	}
+	for (int i = 0; i < o->nfilters; i++)
+		av[n++] = o->filters[i];
+	av[n++] = "--";
+	av[n++] = "/dev/null";
+	av[n] = NULL;
+	if ((st = capture((char *const *)av, &msg, 10, 2)) != 0) {
+		/* its first line: "rsync: --max-size=1x is invalid" */
+		m = msg.buf ? msg.buf : (char *)"";
+		if ((nl = strchr(m, '\n')) != NULL)
+			*nl = '\0';
+		if (strncmp(m, "rsync: ", 7) == 0)
+			m += 7;
+		snprintf(err, errsz, "rsync refuses the options: %s",
+		    *m ? m : st == 127 ? "cannot run rsync" : "no reason given");
+		rc = -1;
+	}
+	free(av);
+	sb_free(&ms);
+	sb_free(&bw);
+	sb_free(&msg);
 	return rc;
 }
 
