@@ -61,7 +61,10 @@ local_teardown() {
 	jq -r '[.path, .host, .remote_path, .size, .event] | @tsv' actual | sort > got
 	printf 'D/127.0.0.1/server-1.log\t127.0.0.1\t%s/server-1.log\t42\tnew\nD/127.0.0.1/sub/slurm-7.out\t127.0.0.1\t%s/sub/slurm-7.out\t11\tnew\n' "$R" "$R" > expected
 	expect_same expected got
-	[ "$(jq -r .mtime actual | head -1 | cut -c20-)" != "" ]
+	# mtime: the remote file's, to the nanosecond (rsync -t keeps it)
+	m=$(stat -c %.9Y "$R/server-1.log")
+	[ "$(jq -r 'select(.path | endswith("/server-1.log")) | .mtime' actual)" = \
+		"$(date -u -d "@${m%.*}" +%Y-%m-%dT%H:%M:%S).${m#*.}Z" ]
 	cmp "$R/server-1.log" D/127.0.0.1/server-1.log
 	[ -L D/127.0.0.1/good-link ]
 	[ ! -e D/127.0.0.1/evil-abs ] && [ ! -L D/127.0.0.1/evil-abs ]
@@ -253,4 +256,199 @@ while time.time()-t<30:
 	[[ $stderr == "logsync: "*"No space left on device" ]]
 	run -0 --separate-stderr bash -c 'logsync --dest D4 src/ | head -1'
 	[ -z "$stderr" ]
+}
+
+@test "logsync: odd file names (newline, backslash, quotes, spaces) round-trip through the state" {
+	mkdir -p "$R/odd"
+	printf 1 > "$R/odd/nl
+name.log"
+	printf 2 > "$R/odd/bs\\#101.log"
+	printf 3 > "$R/odd/sp ace 'q\".log"
+	run -0 --separate-stderr logsync --dest D "${SSHO[@]}" "127.0.0.1:$R/odd/"
+	echo "$output" | jq -r '.path' | sort > got
+	printf '%s\n' 'D/127.0.0.1/bs\#101.log' 'D/127.0.0.1/nl' 'name.log' "D/127.0.0.1/sp ace 'q\".log" | sort > expected
+	expect_same expected got
+	[ "$(cat "D/127.0.0.1/bs\\#101.log")" = 2 ]
+	run -0 --separate-stderr logsync --dest D "${SSHO[@]}" "127.0.0.1:$R/odd/"
+	[ -z "$output" ]
+}
+
+@test "logsync: --ssh-config hosts and options, but host key checking stays on" {
+	: > kh
+	cat > cfg <<-CFG
+	Host cluster
+	  HostName 127.0.0.1
+	  Port $PORT
+	  IdentityFile $S/userkey
+	  UserKnownHostsFile $T/kh
+	  StrictHostKeyChecking no
+	  BatchMode no
+	CFG
+	run -1 --separate-stderr logsync --dest D --ssh-config cfg "cluster:$R/"
+	[[ $stderr == "logsync: cluster: host key unknown or not verified, refused"* ]]
+	[ ! -s kh ] && [ -z "$output" ]
+	cp "$S/known_hosts" kh
+	run -0 --separate-stderr logsync --dest D -F cfg "cluster:$R/"
+	[ "$(echo "$output" | jq -r .host | sort -u)" = cluster ]
+	cmp "$R/server-1.log" D/cluster/server-1.log
+}
+
+@test "logsync: rsync and ssh get no option that follows links or trusts a host" {
+	cat > argv-rsync <<-EOF
+	#!/bin/sh
+	[ "\$1" = --version ] && exec rsync --version
+	printf '%s\n' "\$@" > $T/argv
+	EOF
+	chmod +x argv-rsync
+	LOGSYNC_RSYNC=$T/argv-rsync run -0 logsync --dest D --port 2222 --identity id \
+		--known-hosts kh --ssh-config cfg "h:/logs/"
+	grep -qx -- -rlt argv && grep -qx -- --safe-links argv
+	! grep -E -- '^(-[a-zA-Z]*[RLkK][a-zA-Z]*|--relative|--copy-unsafe-links|--copy-links|--copy-dirlinks|--keep-dirlinks|--munge-links)$' argv
+	rsh=$(grep -- '^--rsh=' argv)
+	[[ $rsh == *"'BatchMode=yes'"* && $rsh == *"'StrictHostKeyChecking=yes'"* ]]
+	[[ $rsh == *"'UserKnownHostsFile=kh'"* && $rsh == *"'-p' '2222'"* && $rsh == *"'-i' 'id'"* ]]
+	[[ $rsh != *"=no'"* ]]
+	[ "$(tail -3 argv | head -1)" = -- ] && [ "$(tail -2 argv | head -1)" = h:/logs/ ]
+	LOGSYNC_RSYNC=$T/argv-rsync run -0 logsync --dest D --accept-new-host-keys "h:/logs/"
+	rsh=$(grep -- '^--rsh=' argv)
+	[[ $rsh == *"'StrictHostKeyChecking=accept-new'"* && $rsh != *"=no'"* ]]
+	! grep -q -- --delete argv
+}
+
+@test "logsync: --max-size, --bwlimit or a filter rsync refuses is fatal before any run" {
+	mkdir src && echo x > src/a.log
+	run -2 --separate-stderr logsync --dest D --bwlimit abc src/
+	[ "$stderr" = "logsync: rsync refuses the options: --bwlimit=abc is invalid" ]
+	run -2 --separate-stderr logsync --dest D --max-size 1q src/
+	[ "$stderr" = "logsync: rsync refuses the options: --max-size=1q is invalid" ]
+	[ ! -e D ]
+	run -2 --separate-stderr logsync --dest D --delete-missing src/ ./src/
+	[ "$stderr" = "logsync: --delete-missing: src/ and ./src/ both sync into D/localhost" ]
+}
+
+@test "logsync: --bwlimit slows the copy down" {
+	mkdir src && head -c 2500000 /dev/urandom > src/big.log
+	t0=$(date +%s%N)
+	run -0 logsync --dest D --bwlimit 1m src/
+	t1=$(date +%s%N)
+	# 2.4 MiB at 1 MiB/s: at least ~2 s (unlimited it takes milliseconds)
+	[ $(( (t1 - t0) / 1000000 )) -ge 1500 ]
+	cmp src/big.log D/localhost/big.log
+}
+
+@test "logsync: --state FILE keeps the state outside DEST" {
+	mkdir src && echo x > src/a.log
+	run -0 logsync --dest D --state st src/
+	[ -s st ] && [ ! -e D/.logsync/state ]
+	[ "$(head -1 st)" = "logsync-state 1" ]
+	run -0 logsync --dest D --state st src/
+	[ -z "$output" ]
+	run -0 logsync --dest D --state st2 src/
+	[ "$(echo "$output" | jq -r .event)" = new ]
+}
+
+@test "logsync: a truncated, binary or huge state file" {
+	mkdir -p src D/.logsync && echo x > src/a.log
+	printf 'logsync-state 1\n12 34' > D/.logsync/state
+	run -2 --separate-stderr logsync --dest D src/
+	[ "$stderr" = "logsync: D/.logsync/state:2: malformed line" ]
+	head -c 4096 /dev/urandom > D/.logsync/state
+	run -2 --separate-stderr logsync --dest D src/
+	[ "$stderr" = "logsync: D/.logsync/state:1: not a logsync state file" ]
+	# 200k entries (a big tree's state) load, and the one that matches counts
+	{ echo "logsync-state 1"; seq 200000 | sed 's,.*,1 1 localhost/f&.log,'
+	  m=$(stat -c %.9Y src/a.log); echo "2 ${m%.*}${m#*.} localhost/a.log"; } > D/.logsync/state
+	run -0 --separate-stderr logsync --dest D src/
+	[ -z "$output" ]
+	[ "$(wc -l < D/.logsync/state)" -eq 200002 ]
+}
+
+@test "logsync: a version string from a git build (v3.4.1) is understood" {
+	cat > git-rsync <<-'EOF'
+	#!/bin/sh
+	[ "$1" = --version ] && { echo "rsync  version v3.4.1-12-gabcdef  protocol version 32"; exit 0; }
+	exec rsync "$@"
+	EOF
+	chmod +x git-rsync
+	mkdir src && echo x > src/a.log
+	LOGSYNC_RSYNC=$T/git-rsync run -0 --separate-stderr logsync --dest D src/
+	[ -z "$stderr" ]
+	sed -i 's/v3.4.1/v3.2.7/' git-rsync
+	LOGSYNC_RSYNC=$T/git-rsync run -2 --separate-stderr logsync --dest D2 src/
+	[[ $stderr == "logsync: rsync v3.2.7-12-gabcdef ($T/git-rsync) lacks the fixes"* ]]
+}
+
+@test "logsync: Debian's patched 3.2.7 (/usr/bin/rsync, 3.2.7-1+deb12u1 or later) is accepted" {
+	unshare -m true 2>/dev/null || skip "no mount namespaces"
+	cp "$(command -v rsync)" real-rsync
+	cat > deb-rsync <<-EOF
+	#!/bin/sh
+	[ "\$1" = --version ] && { echo "rsync  version 3.2.7  protocol version 32"; exit 0; }
+	exec $T/real-rsync "\$@"
+	EOF
+	mkdir fakebin
+	printf '#!/bin/sh\nprintf %%s "$FAKE_DEB"\n' > fakebin/dpkg-query
+	chmod +x deb-rsync fakebin/dpkg-query
+	mkdir src && echo x > src/a.log
+	# deb-rsync stands in for /usr/bin/rsync (a bind mount in a private namespace)
+	as_usr_bin() {
+		unshare -m sh -c 'mount --bind "$1" /usr/bin/rsync && PATH=$2:$PATH && shift 2 && exec "$@"' \
+			sh "$T/deb-rsync" "$T/fakebin" "$@"
+	}
+	for v in 3.2.7-1+deb12u1 3.2.7-1+deb12u2 3.2.7-1+deb12u6; do
+		rm -rf D
+		FAKE_DEB=$v run -0 --separate-stderr as_usr_bin logsync --dest D src/
+		[ -z "$stderr" ] && [ "$(echo "$output" | jq -r .path)" = D/localhost/a.log ]
+	done
+	for v in 3.2.7-1 3.2.7-1~bpo11+1 3.2.6-1+deb12u9; do
+		FAKE_DEB=$v run -2 --separate-stderr as_usr_bin logsync --dest D src/
+		[[ $stderr == "logsync: rsync 3.2.7, package $v (/usr/bin/rsync) lacks the fixes"* ]]
+	done
+	# the same program elsewhere is not the package dpkg speaks for
+	FAKE_DEB=3.2.7-1+deb12u6 PATH=$T/fakebin:$PATH LOGSYNC_RSYNC=$T/deb-rsync \
+		run -2 --separate-stderr logsync --dest D src/
+	[[ $stderr == "logsync: rsync 3.2.7 ($T/deb-rsync) lacks the fixes"* ]]
+}
+
+@test "logsync: SIGTERM in the middle of a run over ssh lets it finish, then exits 0" {
+	head -c 3000000 /dev/urandom > "$R/big.bin"
+	logsync --dest D "${SSHO[@]}" --bwlimit 1m --interval 1h "127.0.0.1:$R/" > out 2> err & BG=$!
+	for _ in $(seq 100); do pgrep -P "$BG" > /dev/null && break; sleep 0.05; done
+	sleep 0.5
+	pgrep -P "$BG" > /dev/null	# rsync still running
+	kill -TERM "$BG"
+	rc=0; wait "$BG" || rc=$?
+	BG=
+	[ "$rc" -eq 0 ]
+	cmp "$R/big.bin" D/127.0.0.1/big.bin
+	[ "$(jq -r .path out | sort | tr '\n' ' ')" = "D/127.0.0.1/big.bin D/127.0.0.1/server-1.log D/127.0.0.1/sub/slurm-7.out " ]
+	[ ! -s err ]
+	run -0 logsync --dest D --status
+	echo "$output" | jq -e '.files_new == 3 and .next_run == null'
+}
+
+@test "logsync: interval runs never overlap; SIGUSR1 during a run queues one more" {
+	cat > slow-rsync <<-EOF
+	#!/bin/sh
+	case "\$1" in --version|--list-only) exec rsync "\$@" ;; esac
+	echo start >> $T/runs
+	rsync "\$@"; rc=\$?
+	sleep 1
+	echo end >> $T/runs
+	exit \$rc
+	EOF
+	chmod +x slow-rsync
+	mkdir src && echo x > src/a.log
+	LOGSYNC_RSYNC=$T/slow-rsync logsync --dest D --interval 1h src/ > out 2> err & BG=$!
+	for _ in $(seq 100); do [ -s runs ] && break; sleep 0.05; done
+	kill -USR1 "$BG"; sleep 0.1; kill -USR1 "$BG"
+	for _ in $(seq 100); do [ "$(grep -c end runs)" -ge 2 ] && break; sleep 0.05; done
+	sleep 1.5
+	kill -TERM "$BG"
+	rc=0; wait "$BG" || rc=$?
+	BG=
+	[ "$rc" -eq 0 ]
+	printf 'start\nend\nstart\nend\n' > expected
+	expect_same expected runs
+	[ "$(wc -l < out)" -eq 1 ] && [ ! -s err ]
 }
