@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "jw.h"
 
@@ -87,7 +90,30 @@ jw_str(struct sb *sb, const char *s, size_t n)
 	*o++ = '"';
 	while (i < n) {
 		/* Copy the longest run of plain ASCII in one go. */
-		for (run = i; run < n && p[run] < 0x80 && !esc[p[run]]; run++)
+		run = i;
+#ifdef __SSE2__
+		/*
+		 * Scan 16 bytes at a time for the first byte that is not plain:
+		 * a control byte or one >= 0x80 (both below 0x20 as signed
+		 * bytes), a quote, a backslash or DEL.
+		 */
+		while (run + 16 <= n) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(p + run));
+			__m128i m = _mm_or_si128(
+			    _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+			    _mm_cmpeq_epi8(x, _mm_set1_epi8('"'))),
+			    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')),
+			    _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
+			int bits = _mm_movemask_epi8(m);
+
+			if (bits != 0) {
+				run += (size_t)__builtin_ctz((unsigned)bits);
+				break;
+			}
+			run += 16;
+		}
+#endif
+		for (; run < n && p[run] < 0x80 && !esc[p[run]]; run++)
 			;
 		if (run > i) {
 			memcpy(o, p + i, run - i);
