@@ -233,25 +233,15 @@ extract_archive(struct lu *u, struct archive *a, const char *target, int made_ta
 	}
 	nmade = 0;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(e);
+		const char *name = lu_member(u, a, e);
 		const char *link, *base, *w = NULL;
 		mode_t mode = archive_entry_mode(e);
 		unsigned type = archive_entry_filetype(e);
 		uint64_t bytes = 0;
 		int dirfd, pr;
 
-		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
-			name = u->rawname;
 		if (name == NULL)
-			name = "";
-		snprintf(u->last_member, sizeof(u->last_member), "%s", name);
-		if (++u->entries > u->max_entries) {
-			snprintf(why, sizeof(why), "more than %llu entries (--max-entries)",
-			    (unsigned long long)u->max_entries);
-			lu_refuse(u, name, why);
-			u->stop = 1;
 			break;
-		}
 		if ((pr = ar_path_clean(name, clean, sizeof(clean), &w)) < 0) {
 			lu_refuse(u, name, w);
 			goto next;

@@ -162,20 +162,46 @@ line(struct lu *u, struct member *m, const char *p, size_t n)
 	lu_flush(u, 0);
 }
 
+/* Split b[0..len) into lines; the part after the last newline waits in carry. */
+static void
+feed(struct lu *u, struct member *m, struct sb *carry, const char *b, size_t len)
+{
+	const char *e = b + len, *nl;
+
+	if (carry->len) {
+		if ((nl = memchr(b, '\n', len)) == NULL) {
+			if (sb_add(carry, b, len) < 0)
+				die(EXIT_FATAL, "out of memory");
+			return;
+		}
+		if (sb_add(carry, b, (size_t)(nl - b)) < 0)
+			die(EXIT_FATAL, "out of memory");
+		line(u, m, carry->buf, carry->len);
+		carry->len = 0;
+		b = nl + 1;
+	}
+	while (b < e && (nl = memchr(b, '\n', (size_t)(e - b))) != NULL) {
+		line(u, m, b, (size_t)(nl - b));
+		b = nl + 1;
+	}
+	if (b < e && sb_add(carry, b, (size_t)(e - b)) < 0)
+		die(EXIT_FATAL, "out of memory");
+}
+
+enum { SNIFF = 8192 };	/* a NUL byte in this much of a member: binary */
+
 /* Stream one member's data blocks through the line splitter.  Returns 0 or -1 (archive must stop). */
 static int
 member_lines(struct lu *u, struct archive *a, struct member *m)
 {
-	struct sb carry = SB_INIT;
+	struct sb carry = SB_INIT, head = SB_INIT;
 	const void *vb;
 	size_t len;
 	la_int64_t off;
-	int r, first = 1, rc = 0;
+	int r, sniffing = 1, rc = 0;
 	char why[512];
 
 	while ((r = archive_read_data_block(a, &vb, &len, &off)) == ARCHIVE_OK) {
-		const char *b = vb, *e = b + len, *nl;
-
 		if (lu_over_caps(u, len, why, sizeof(why))) {
 			lu_refuse(u, m->name, why);
 			u->stop = 1;
@@ -183,30 +209,24 @@ member_lines(struct lu *u, struct archive *a, struct member *m)
 			goto out;
 		}
 		u->out_bytes += len;
-		/* A NUL in the first block: not a text member. */
-		if (first && memchr(b, '\0', len < 8192 ? len : 8192)) {
-			warn_msg("%s: %s: binary member skipped", u->name, m->name);
-			goto out;
+		if (!sniffing) {
+			feed(u, m, &carry, vb, len);
+			continue;
 		}
-		first = 0;
-		if (carry.len) {
-			if ((nl = memchr(b, '\n', len)) == NULL) {
-				if (sb_add(&carry, b, len) < 0)
-					die(EXIT_FATAL, "out of memory");
-				continue;
-			}
-			if (sb_add(&carry, b, (size_t)(nl - b)) < 0)
-				die(EXIT_FATAL, "out of memory");
-			line(u, m, carry.buf, carry.len);
-			carry.len = 0;
-			b = nl + 1;
-		}
-		while (b < e && (nl = memchr(b, '\n', (size_t)(e - b))) != NULL) {
-			line(u, m, b, (size_t)(nl - b));
-			b = nl + 1;
-		}
-		if (b < e && sb_add(&carry, b, (size_t)(e - b)) < 0)
+		/*
+		 * Blocks can be a few bytes long (the first one of a lone
+		 * compressed file, a member straddling a read): gather the
+		 * first SNIFF bytes before deciding, and emit nothing before.
+		 */
+		if (sb_add(&head, vb, len) < 0)
 			die(EXIT_FATAL, "out of memory");
+		if (head.len < SNIFF)
+			continue;
+		if (memchr(head.buf, '\0', SNIFF))
+			goto binary;
+		sniffing = 0;
+		feed(u, m, &carry, head.buf, head.len);
+		sb_free(&head);
 	}
 	if (r != ARCHIVE_EOF) {
 		snprintf(why, sizeof(why), "%s", lu_errstr(u, a));
@@ -215,17 +235,26 @@ member_lines(struct lu *u, struct archive *a, struct member *m)
 		rc = -1;
 		goto out;
 	}
+	if (sniffing && head.len) {
+		if (memchr(head.buf, '\0', head.len))
+			goto binary;
+		feed(u, m, &carry, head.buf, head.len);
+	}
 	if (carry.len)
 		line(u, m, carry.buf, carry.len);
 	if (m->bad > 5)
 		warn_msg("%s: %s: %lu malformed JSON lines in all", u->name, m->name, m->bad);
+	goto out;
+binary:
+	warn_msg("%s: %s: binary member skipped", u->name, m->name);
 out:
 	sb_free(&carry);
+	sb_free(&head);
 	return rc;
 }
 
 int
-lines_archive(struct lu *u, struct archive *a, const char *rawname)
+lines_archive(struct lu *u, struct archive *a)
 {
 	struct archive_entry *e;
 	struct member m;
@@ -235,22 +264,10 @@ lines_archive(struct lu *u, struct archive *a, const char *rawname)
 	if ((m.tok = json_tokener_new()) == NULL)
 		die(EXIT_FATAL, "out of memory");
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(e);
+		const char *name = lu_member(u, a, e);
 
-		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
-			name = rawname;
 		if (name == NULL)
-			name = "";
-		snprintf(u->last_member, sizeof(u->last_member), "%s", name);
-		if (++u->entries > u->max_entries) {
-			char why[128];
-
-			snprintf(why, sizeof(why), "more than %llu entries (--max-entries)",
-			    (unsigned long long)u->max_entries);
-			lu_refuse(u, name, why);
-			u->stop = 1;
 			break;
-		}
 		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) ||
 		    !lu_selected(u, name))
 			continue;

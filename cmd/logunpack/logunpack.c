@@ -59,6 +59,40 @@ lu_errstr(const struct lu *x, struct archive *a)
 	return archive_error_string(a) ? archive_error_string(a) : "read error";
 }
 
+const char *
+lu_member(struct lu *x, struct archive *a, struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e);
+	char why[128];
+
+	if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
+		/*
+		 * libarchive's raw format takes any bytes at all: only a
+		 * compressed stream is a "single compressed file".  Random
+		 * data named R.tar.zst is an error, not a member.
+		 */
+		if (!x->compressed && archive_filter_count(a) <= 1) {
+			warn_msg("%s: not an archive or a compressed file (tar, zip, zstd, "
+			    "gzip, xz, bzip2, lz4)", x->name);
+			x->refused++;
+			x->stop = 1;
+			return NULL;
+		}
+		name = x->rawname;
+	}
+	if (name == NULL)
+		name = "";
+	snprintf(x->last_member, sizeof(x->last_member), "%s", name);
+	if (++x->entries > x->max_entries) {
+		snprintf(why, sizeof(why), "more than %llu entries (--max-entries)",
+		    (unsigned long long)x->max_entries);
+		lu_refuse(x, name, why);
+		x->stop = 1;
+		return NULL;
+	}
+	return name;
+}
+
 int
 lu_selected(const struct lu *x, const char *name)
 {
@@ -200,6 +234,7 @@ unpack(const char *path)
 			close(fd);
 		return 1;
 	}
+	u.compressed = s.zstd == 1;
 	u.raw_in = &s.raw_main;
 	u.src_err = s.err_main;
 	u.last_member[0] = '\0';
@@ -242,7 +277,7 @@ unpack(const char *path)
 		warn_msg("%s: %s", u.name, lu_errstr(&u, a));
 		rc = 1;
 	} else if (u.lines) {
-		rc = lines_archive(&u, a, rawname) < 0 || u.refused;
+		rc = lines_archive(&u, a) < 0 || u.refused;
 	} else {
 		rc = extract_archive(&u, a, target, made) < 0 || u.refused;
 	}
@@ -299,8 +334,14 @@ from_stdin(void)
 		char *p;
 
 		if (obj == NULL) {
-			warn_msg("%s", r.err);
 			rval = 1;
+			if (memchr(r.line, '\0', r.len)) {
+				/* `curl ... | logunpack`: one warning, not one per "line" of a tar. */
+				warn_msg("<stdin>:%llu: binary data, not JSON records (read an archive "
+				    "from standard input with '-')", rec_lineno(&r));
+				break;
+			}
+			warn_msg("%s", r.err);
 			continue;
 		}
 		path = rec_get_str(obj, "path", NULL);

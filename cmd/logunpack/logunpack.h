@@ -29,6 +29,7 @@ struct lu {
 	int stop;		/* give up on the rest of this archive */
 	struct sb out;		/* records not yet written */
 	const char *src_err;	/* the decoder's own reason, when it failed */
+	int compressed;		/* our zstd decoder runs (libarchive sees no filter) */
 	char last_member[256];	/* for errors between members */
 };
 
@@ -84,6 +85,12 @@ void src_close(struct src *s);
 
 /* What a cap check says. */
 int lu_over_caps(struct lu *u, uint64_t more, char *why, size_t whysz);
+/*
+ * The name of the member whose header was just read (the file's own name
+ * for a lone compressed file), or NULL when the archive must stop there:
+ * too many entries, or not an archive at all.
+ */
+const char *lu_member(struct lu *u, struct archive *a, struct archive_entry *e);
 /* Does member name pass the --member globs? */
 int lu_selected(const struct lu *u, const char *name);
 /* The best reason for a libarchive failure: the decoder's own, or libarchive's. */
@@ -99,6 +106,6 @@ int extract_archive(struct lu *u, struct archive *a, const char *target, int mad
 void extract_cleanup_signal(void);
 
 /* lines.c: stream the text members of a as records. Returns 0 or -1 like extract_archive. */
-int lines_archive(struct lu *u, struct archive *a, const char *rawname);
+int lines_archive(struct lu *u, struct archive *a);
 
 #endif
