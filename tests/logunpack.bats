@@ -248,6 +248,26 @@ logunpack: <stdin>:3: truncated JSON" ]
 	[ "$output" = '{"_msg":"hello from a huge window","_file":"window.log","_line":1}' ]
 }
 
+@test "a 1 KiB tar.zst of one 10 GiB hole is a bomb too; real sparse members keep their size" {
+	mkdir outside
+	python3 "$F/mkevil.py" . "$T/outside"
+	[ "$(stat -c %s sparse.tar.zst)" -lt 1024 ]
+	run -1 --separate-stderr logunpack -C b1 sparse.tar.zst
+	[ "$stderr" = "logunpack: sparse.tar.zst: holes.log: output exceeds 1073741824 bytes (--max-bytes); archive refused from here" ]
+	[ -z "$output" ] && [ ! -e b1 ]
+	run -1 --separate-stderr logunpack --max-bytes 20G -C b2 sparse.tar.zst
+	[[ $stderr == *"holes.log: compression ratio above 1000 (--max-ratio)"* ]]
+	# A sparse file with data between holes and a hole at the end comes back whole.
+	mkdir src
+	truncate -s 3M src/sp.log
+	echo start | dd of=src/sp.log conv=notrunc status=none
+	echo middle | dd of=src/sp.log bs=1M seek=1 conv=notrunc status=none
+	tar -C src --sparse -cf - sp.log | zstd -q -o sp.tar.zst
+	run -0 --separate-stderr logunpack sp.tar.zst
+	[ "$output" = '{"archive":"sp.tar.zst","path":"sp/sp.log","bytes":3145728,"type":"file"}' ]
+	cmp src/sp.log sp/sp.log
+}
+
 @test "--max-entries caps the number of members" {
 	mkdir -p src && for i in 1 2 3 4 5; do echo $i > src/f$i; done
 	tar -C src -cf five.tar f1 f2 f3 f4 f5

@@ -163,11 +163,18 @@ write_file(struct lu *u, struct archive *a, struct archive_entry *e, int dirfd,
 	tmp_live = 1;
 	*bytes = 0;
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		if (lu_over_caps(u, len, why, whysz))
+		/*
+		 * Sparse members: a hole up to the block's offset.  Holes
+		 * count as output: a 1 KiB tar.zst of one 10 GiB hole is a
+		 * bomb for whatever reads the file next.
+		 */
+		uint64_t hole = off > pos ? (uint64_t)(off - pos) : 0;
+
+		if (lu_over_caps(u, hole + len, why, whysz))
 			goto fail_stop;
-		/* Sparse members: leave a hole up to the block's offset. */
-		if (off > pos && lseek(fd, off, SEEK_SET) < 0)
+		if (off != pos && lseek(fd, off, SEEK_SET) < 0)
 			goto fail_errno;
+		u->out_bytes += hole;
 		for (size_t done = 0; done < len; ) {
 			ssize_t w = write(fd, (const char *)buf + done, len - done);
 
@@ -179,14 +186,23 @@ write_file(struct lu *u, struct archive *a, struct archive_entry *e, int dirfd,
 		}
 		pos = off + (la_int64_t)len;
 		u->out_bytes += len;
-		*bytes += len;
 	}
 	if (r != ARCHIVE_EOF) {
 		snprintf(why, whysz, "%s", lu_errstr(u, a));
 		goto fail_stop;
 	}
+	/* A trailing hole: the data blocks end before the member does. */
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > pos) {
+		uint64_t hole = (uint64_t)(archive_entry_size(e) - pos);
+
+		if (lu_over_caps(u, hole, why, whysz))
+			goto fail_stop;
+		u->out_bytes += hole;
+		pos = archive_entry_size(e);
+	}
 	if (ftruncate(fd, pos) < 0)
 		goto fail_errno;
+	*bytes = (uint64_t)pos;
 	fchmod(fd, (archive_entry_mode(e) & 0755) | 0600);
 	ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
 	ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec(e);
