@@ -16,6 +16,26 @@ mkrun() {
 # list DIR: every path under it with its type and size, for before/after comparisons
 list() { find "$1" -mindepth 1 -printf '%P %y %s %l\n' | LC_ALL=C sort; }
 
+# around: everything in $T but the extraction targets under work/, plus the
+# places absolute members name (outside/, /etc/passwd, /tmp/x)
+around() {
+	find "$T" -path "$T/work/*" -prune -o -printf '%P %y %s %l\n' | LC_ALL=C sort
+	sha256sum /etc/passwd
+	ls -ld /tmp/x 2>&1 || true
+}
+
+# small_fs DIR: a 1 MiB tmpfs at DIR (a disk that fills up), or skip
+small_fs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o size=1m tmpfs "$1" 2>/dev/null || skip "cannot mount a tmpfs here"
+	SMALL_FS=$1
+}
+
+local_teardown() {
+	[ -n "${SMALL_FS:-}" ] && umount "$SMALL_FS" 2>/dev/null
+	return 0
+}
+
 @test "tar.zst extracts beside the archive, one record per entry" {
 	mkrun
 	(cd src && tar -cf - run) | zstd -q -o R.tar.zst
@@ -115,6 +135,16 @@ logunpack: <stdin>:2: record without a path field
 logunpack: <stdin>:3: truncated JSON" ]
 }
 
+@test "a full disk: the member is named, no temp file stays, the rest is there" {
+	mkdir -p src && echo small > src/a.txt && head -c 2000000 /dev/urandom > src/big.bin && echo z > src/z.txt
+	tar -C src -cf - a.txt big.bin z.txt | zstd -q -o t.tar.zst
+	small_fs "$T/small"
+	run -1 --separate-stderr logunpack -C small/t t.tar.zst
+	[ "$stderr" = "logunpack: t.tar.zst: big.bin: No space left on device" ]
+	[ "$(ls -A small/t)" = a.txt ]
+	cmp src/a.txt small/t/a.txt
+}
+
 @test "--lines: a huge line, a binary member skipped, records from logfetch on stdin" {
 	mkdir -p src
 	head -c 3000000 /dev/zero | tr '\0' 'x' > src/huge.log && echo >> src/huge.log
@@ -192,14 +222,19 @@ logunpack: <stdin>:3: truncated JSON" ]
 	mkdir outside work
 	python3 "$F/mkevil.py" . "$T/outside"
 	local before after a
-	before=$(list "$T/outside"; sha256sum /etc/passwd)
+	before=$(around)
 	for a in zipslip.tar zipslip.zip absolute.tar symroot.tar through.tar chain.tar hardlink.tar device.tar; do
 		run -1 --separate-stderr logunpack -C "work/${a%.*}" "$a"
 		[ -n "$stderr" ]
 	done
-	after=$(list "$T/outside"; sha256sum /etc/passwd)
+	# zip-slip's ../../x would land in $T itself: the whole of $T is compared.
+	after=$(around)
 	[ "$before" = "$after" ]
 	[ -z "$(ls -A outside)" ]
+	[[ $(logunpack -C work/z2 zipslip.tar 2>&1 >/dev/null) == *"zipslip.tar: ../../x: '..' component"* ]]
+	[[ $(logunpack -C work/z3 absolute.tar 2>&1 >/dev/null) == *"absolute.tar: $T/outside/abs: absolute path"* ]]
+	[[ $(logunpack -C work/z4 hardlink.tar 2>&1 >/dev/null) == *"pw: hard link to '/etc/passwd'"* ]]
+	[[ $(logunpack -C work/z5 device.tar 2>&1 >/dev/null) == *"null: device node"*"suid: setuid or setgid bit"* ]]
 	# Only the harmless members are there, and nothing but them.
 	[ "$(list work/zipslip)" = "ok.txt f 5 " ]
 	[ "$(list work/absolute)" = "ok.txt f 5 " ]
@@ -290,3 +325,17 @@ logunpack: <stdin>:3: truncated JSON" ]
 	[ "$stderr" = "logunpack: nosuch.tar: No such file or directory" ]
 }
 
+@test "output errors: closed stdout and a full disk are status 2, a reader gone is quiet" {
+	mkrun
+	tar -C src -cf R.tar run
+	run -2 --separate-stderr bash -c 'logunpack --lines R.tar >&-'
+	[[ $stderr == *"logunpack: stdout is closed"* ]]
+	has_dev_full || skip "no /dev/full"
+	run -2 --separate-stderr bash -c 'logunpack --lines R.tar > /dev/full'
+	[[ $stderr == *"write error: No space left on device"* ]]
+	for i in $(seq 30000); do echo "line $i of a long member"; done > src/run/long.log
+	tar -C src -cf L.tar run
+	run -0 --separate-stderr bash -c 'set -o pipefail; logunpack --lines L.tar | head -1 > /dev/null; echo "${PIPESTATUS[0]}"'
+	[ "$output" = 141 ]
+	[ -z "$stderr" ]
+}
