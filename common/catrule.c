@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catrule.h"
+#include "qry.h"
 
 static const struct {
 	const char *pat;
@@ -85,6 +86,7 @@ cr_free(struct catrules *rs)
 		free(rs->rules[i].category);
 		free(rs->rules[i].pattern);
 		pcre2_code_free(rs->rules[i].re);
+		qry_free(rs->rules[i].q);
 	}
 	free(rs->rules);
 	pcre2_match_data_free(rs->md);
@@ -201,15 +203,13 @@ parse_line(struct catrules *rs, const char *l, size_t n, unsigned lineno,
 		r->kind = CR_REGEX;
 	else if (n2 == 7 && memcmp(w2, "content", 7) == 0)
 		r->kind = CR_CONTENT;
-	else if (n2 == 6 && memcmp(w2, "record", 6) == 0) {
-		snprintf(err, errsz, "record rules need the LogsQL engine (common/qry.h), "
-		    "which this build does not have yet");
-		return -1;
-	} else if (n2 == 0) {
+	else if (n2 == 6 && memcmp(w2, "record", 6) == 0)
+		r->kind = CR_RECORD;
+	else if (n2 == 0) {
 		snprintf(err, errsz, "expected a rule kind after '%.*s'", (int)n1, w1);
 		return -1;
 	} else {
-		snprintf(err, errsz, "unknown rule kind '%.*s' (name, path, regex, content)",
+		snprintf(err, errsz, "unknown rule kind '%.*s' (name, path, regex, content, record)",
 		    (int)(n2 > 32 ? 32 : n2), w2);
 		return -1;
 	}
@@ -241,6 +241,22 @@ parse_line(struct catrules *rs, const char *l, size_t n, unsigned lineno,
 		}
 		if (r->kind == CR_CONTENT)
 			rs->has_content = 1;
+	}
+	if (r->kind == CR_RECORD) {
+		struct qry_err qe;
+
+		if ((r->q = qry_parse(rest, nr, &qe)) == NULL) {
+			if (strcmp(qe.msg, "out of memory") == 0)
+				goto nomem;
+			snprintf(err, errsz, "record filter at column %zu: %s",
+			    (size_t)(rest - l) + (size_t)qe.col, qe.msg);
+			return -1;
+		}
+		if (qry_has_pipes(r->q)) {
+			snprintf(err, errsz, "a record rule is a filter; pipes ('|') are not allowed");
+			return -1;
+		}
+		rs->has_record = 1;
 	}
 	return 0;
 extra:
@@ -336,6 +352,8 @@ rule_matches(struct catrules *rs, struct cr_rule *r, struct cr_subject *s)
 		if (s->cstate < 0)
 			return 0;
 		return pcre2_match(r->re, (PCRE2_SPTR)s->cbuf, s->clen, 0, 0, rs->md, NULL) >= 0;
+	case CR_RECORD:
+		return s->rec && qry_match(r->q, s->rec) == 1;
 	}
 	return 0;
 }
@@ -346,6 +364,13 @@ cr_match(struct catrules *rs, struct cr_subject *s)
 	const char *name, *c;
 	size_t nlen;
 
+	/* A record that names no file: only record rules have anything to look at. */
+	if (s->pathlen == 0) {
+		for (size_t i = 0; i < rs->n; i++)
+			if (rs->rules[i].kind == CR_RECORD && rule_matches(rs, &rs->rules[i], s))
+				return rs->rules[i].category;
+		return CR_UNCATEGORIZED;
+	}
 	name = cr_basename(s->path, s->pathlen, &nlen);
 	if (rs->builtins == CR_BUILTINS_FIRST && (c = cr_builtin(name, nlen)) != NULL)
 		return c;

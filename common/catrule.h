@@ -1,8 +1,11 @@
-/* catrule.h: file categories: the built-in name rules and a rules file (globs, regexes, content). */
+/* catrule.h: file categories: the built-in name rules and a rules file (globs, regexes, content, LogsQL on records). */
 #ifndef LOGKIT_CATRULE_H
 #define LOGKIT_CATRULE_H
 
 #include <stddef.h>
+
+struct json_object;
+struct qry;
 
 /*
  * The built-in rules, tried in this order, first match wins; each is a
@@ -33,6 +36,7 @@ enum cr_kind {
 	CR_PATH,	/* glob on the whole path; '*' also matches '/' */
 	CR_REGEX,	/* PCRE2 regex on the whole path, unanchored */
 	CR_CONTENT,	/* PCRE2 regex, multiline, on the file's first lines */
+	CR_RECORD,	/* LogsQL filter (qry.h) on the record's fields */
 };
 
 struct cr_rule {
@@ -40,6 +44,7 @@ struct cr_rule {
 	char *category;
 	char *pattern;
 	void *re;		/* pcre2_code for CR_REGEX and CR_CONTENT */
+	struct qry *q;		/* the filter of CR_RECORD */
 	unsigned line;		/* line in the rules file */
 };
 
@@ -49,6 +54,7 @@ struct catrules {
 	enum cr_builtins builtins;
 	unsigned sniff_lines;	/* lines of content the content rules see (default 20) */
 	int has_content;	/* some rule needs the file's first lines */
+	int has_record;		/* some rule is a record rule */
 	void *md;		/* pcre2_match_data shared by the rules */
 };
 
@@ -56,13 +62,16 @@ struct catrules {
  * Parse a rules file held in text[0..len).  One rule or directive per
  * line; '#' starts a comment line; blank lines are ignored.
  *
- *   CATEGORY KIND PATTERN      KIND: name, path, regex, content
+ *   CATEGORY KIND PATTERN      KIND: name, path, regex, content, record
  *   builtins first|last|off    where the built-in rules are tried (last)
  *   sniff-lines N              lines of content for content rules (20)
  *
  * PATTERN is the rest of the line with surrounding blanks removed.
  * CATEGORY is 1..64 of [A-Za-z0-9_.-], not starting with '.' or '-'
  * (it becomes a directory name).  Rules are tried in file order.
+ * A record rule's PATTERN is a LogsQL filter without pipes (source:db,
+ * host:gpu* AND NOT level:debug); it is parsed here, so a bad one is an
+ * error with its column.
  *
  * Returns 0, or -1 with "NAME:LINE: what" in err (rs is then freed).
  * Zero-initialise rs first; release it with cr_free.
@@ -83,6 +92,12 @@ struct cr_subject {
 	size_t pathlen;
 	int (*content)(void *ctx, const char **buf, size_t *len);
 	void *ctx;
+	/*
+	 * The record naming the file, or NULL (a bare path).  Only record
+	 * rules look at it; they never match a bare path.  With pathlen 0
+	 * (a record that names no file) only record rules are tried.
+	 */
+	struct json_object *rec;
 	/* filled in by cr_match */
 	const char *cbuf;
 	size_t clen;
