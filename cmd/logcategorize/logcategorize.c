@@ -192,24 +192,28 @@ add_stat(struct lc *lc, const char *category, const struct stat *st)
 
 /*
  * Categorize one path (NUL-terminated in lc->path); rec is its record,
- * or NULL for a bare path.
+ * or NULL for a bare path.  has_path 0: a record that names no file.
  */
 static void
 handle(struct lc *lc, struct json_object *rec, int has_path)
 {
-	struct cr_subject s = { lc->path.buf ? lc->path.buf : "", lc->path.len, fetch, lc,
-		NULL, 0, 0 };
+	struct cr_subject s = { .path = lc->path.buf ? lc->path.buf : "",
+		.pathlen = has_path ? lc->path.len : 0, .content = fetch, .ctx = lc, .rec = rec };
 	const char *cat, *host = NULL;
 	int placed = 0;
 	struct stat st;
 
 	lc->sniff_path = s.path;
-	cat = has_path ? cr_match(&lc->rules, &s) : CR_UNCATEGORIZED;
+	/* a record with no file still meets the record rules */
+	cat = cr_match(&lc->rules, &s);
 	if (rec)
 		host = rec_get_str(rec, "host", NULL);
 	if (lc->into && has_path) {
 		if (place(&lc->pl, s.path, cat, host, &lc->dst) < 0) {
-			warn_errno("%s: cannot place in %s/%s", s.path, lc->into, cat);
+			if (errno == EINVAL)
+				warn_msg("%s: not a regular file, not placed", s.path);
+			else
+				warn_errno("%s: cannot place in %s/%s", s.path, lc->into, cat);
 			lc->rval = EXIT_SOME;
 		} else
 			placed = 1;
@@ -219,6 +223,11 @@ handle(struct lc *lc, struct json_object *rec, int has_path)
 			return;
 		if (stat(s.path, &st) < 0) {
 			warn_errno("%s", s.path);
+			lc->rval = EXIT_SOME;
+			return;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			warn_msg("%s: not a regular file", s.path);
 			lc->rval = EXIT_SOME;
 			return;
 		}

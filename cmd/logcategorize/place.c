@@ -200,7 +200,8 @@ put(struct placer *pl, const char *src, const char *abs, const char *dst, const 
 		sb_free(&t);
 		return rc;
 	}
-	if (!replace && link(src, dst) == 0)
+	/* AT_SYMLINK_FOLLOW: a symlink operand places its target, never the link itself */
+	if (!replace && linkat(AT_FDCWD, src, AT_FDCWD, dst, AT_SYMLINK_FOLLOW) == 0)
 		return 0;
 	if (!replace && errno == EEXIST)
 		return -1;
@@ -231,7 +232,8 @@ place(struct placer *pl, const char *src, const char *category, const char *host
 	}
 	if (realpath(src, abs) == NULL)
 		return -1;
-	base = strrchr(abs, '/') + 1;
+	/* the name given (which the category came from), not a symlink target's */
+	base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
 	sb_addf(&dir, "%s/%s", pl->into, category);
 	if (mkdir(dir.buf, 0755) < 0 && errno != EEXIST)
 		goto out;
