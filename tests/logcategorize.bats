@@ -71,15 +71,18 @@ mktree() {
 	[ "$(echo "$output" | jq -r .category)" = uncategorized ]
 }
 
-@test "logcategorize: bad rules files name the line; record rules wait for common/qry.h" {
+@test "logcategorize: bad rules files name the line and column" {
 	run -2 --separate-stderr logcategorize --rules "$F/bad-kind.conf" /dev/null
-	[ "$stderr" = "logcategorize: $F/bad-kind.conf:4: unknown rule kind 'bogus' (name, path, regex, content)" ]
+	[ "$stderr" = "logcategorize: $F/bad-kind.conf:4: unknown rule kind 'bogus' (name, path, regex, content, record)" ]
 	run -2 --separate-stderr logcategorize --rules "$F/bad-regex.conf" /dev/null
 	[[ $stderr == "logcategorize: $F/bad-regex.conf:1: regex at column 19: missing closing parenthesis" ]]
 	run -2 --separate-stderr logcategorize --rules "$F/bad-cat.conf" /dev/null
 	[[ $stderr == "logcategorize: $F/bad-cat.conf:1: bad category name 'd/b'"* ]]
-	run -2 --separate-stderr logcategorize --rules "$F/record.conf" /dev/null
-	[[ $stderr == *"record.conf:1: record rules need the LogsQL engine (common/qry.h)"* ]]
+	run -2 --separate-stderr logcategorize --rules "$F/bad-record.conf" /dev/null
+	[[ $stderr == "logcategorize: $F/bad-record.conf:1: record filter at column 21: "* ]]
+	printf 'db record source:db | limit 1\n' > piped.conf
+	run -2 --separate-stderr logcategorize --rules piped.conf /dev/null
+	[ "$stderr" = "logcategorize: piped.conf:1: a record rule is a filter; pipes ('|') are not allowed" ]
 	run -2 --separate-stderr logcategorize --rules nonexistent.conf
 	[ "$stderr" = "logcategorize: nonexistent.conf: No such file or directory" ]
 }
@@ -208,4 +211,71 @@ mktree() {
 	run -0 logcategorize --help
 	run -0 logcategorize --version
 	[ "$output" = "logcategorize 0.1.0" ]
+}
+
+@test "logcategorize: record rules: a LogsQL filter on any field, with or without a file" {
+	cat > in <<-'EOF'
+	{"_msg":"checkpoint done","source":"db"}
+	{"_msg":"step 10","host":"gpu3"}
+	{"_msg":"step 11","host":"gpu3","level":"debug"}
+	{"path":"raw/gpu1/server-1.log","host":"gpu1"}
+	{"path":"raw/n1/app.log","source":"db","host":"gpu2"}
+	{"_msg":"query","duration":42}
+	{"_msg":"query","duration":"3"}
+	{"_msg":"no rule for me","category":"stale"}
+	{"path":"raw/n1/gpu-3.log","host":"n1"}
+	{"path":"raw/n1/server-2.log","host":"n1"}
+	raw/n1/server-3.log
+	raw/gpu1/gpu-9.log
+	EOF
+	run -0 --separate-stderr logcategorize --rules "$F/records-rules.conf" < in
+	echo "$output" | jq -r .category > actual
+	printf '%s\n' db gpu uncategorized gpu db slow uncategorized uncategorized gpu-name server \
+		server gpu-name > expected
+	expect_same expected actual
+	[ -z "$stderr" ]
+	# the other fields come through untouched
+	[ "$(echo "$output" | head -1 | jq -c .)" = '{"_msg":"checkpoint done","source":"db","category":"db"}' ]
+	# the same rule file as a filter: builtins off, only db records
+	run -0 logcategorize --rules "$F/record.conf" < in
+	[ "$(echo "$output" | jq -r 'select(.category == "db") | ._msg // .path' | tr '\n' ' ')" = "checkpoint done raw/n1/app.log " ]
+}
+
+@test "logcategorize: a symlink operand places its target under the link's name" {
+	mkdir h && echo data > h/target.txt && ln -s target.txt h/client-7.log
+	run -0 --separate-stderr logcategorize --into C h/client-7.log
+	[ "$(echo "$output" | jq -r '[.category, .into] | @tsv')" = "$(printf 'client\tC/client/client-7.log')" ]
+	[ -f C/client/client-7.log ] && [ ! -L C/client/client-7.log ]
+	[ C/client/client-7.log -ef h/target.txt ]
+	run -0 logcategorize --into C h/client-7.log
+	[ "$(find C/client -type f | wc -l)" -eq 1 ]
+	run -0 logcategorize --into S --symlink h/client-7.log
+	[ "$(readlink S/client/client-7.log)" = "$T/h/target.txt" ]
+	# a directory walk does not follow it at all
+	run -0 logcategorize h
+	[ "$(echo "$output" | jq -r .path)" = h/target.txt ]
+}
+
+@test "logcategorize: a directory named on stdin cannot be placed or counted (exit 1)" {
+	mkdir -p h/server-dir && echo x > h/server-1.log
+	printf 'h/server-dir\nh/server-1.log\n' > paths
+	run -1 --separate-stderr logcategorize --into C < paths
+	[ "$stderr" = "logcategorize: h/server-dir: not a regular file, not placed" ]
+	[ "$(echo "$output" | jq -r .into | tr '\n' ' ')" = "null C/server/server-1.log " ]
+	run -1 --separate-stderr logcategorize --stats < paths
+	[ "$stderr" = "logcategorize: h/server-dir: not a regular file" ]
+	[ "$(echo "$output" | jq -c '[.category, .files]')" = '["server",1]' ]
+}
+
+@test "logcategorize: --stats is a table on a terminal, JSON lines elsewhere" {
+	command -v script > /dev/null || skip "no script(1)"
+	mkdir h && printf 'aaaa' > h/server-1.log && printf 'c' > h/notes.txt
+	touch -d 2025-05-17T04:44:04Z h/server-1.log h/notes.txt
+	script -qec "logcategorize --stats h" /dev/null > tty
+	tr -d '\r' < tty > actual
+	printf '%-16s %8s %14s  %s\n' CATEGORY FILES BYTES NEWEST \
+		server 1 4 2025-05-17T04:44:04.000000000Z uncategorized 1 1 2025-05-17T04:44:04.000000000Z > expected
+	expect_same expected actual
+	run -0 logcategorize --stats h
+	[ "$(echo "$output" | head -1)" = '{"category":"server","files":1,"bytes":4,"newest":"2025-05-17T04:44:04.000000000Z"}' ]
 }
