@@ -452,3 +452,20 @@ name.log"
 	expect_same expected runs
 	[ "$(wc -l < out)" -eq 1 ] && [ ! -s err ]
 }
+
+@test "logsync: a SIGUSR1 that comes while rsync's version is checked does not kill it" {
+	cat > slowver-rsync <<-'EOF2'
+	#!/bin/sh
+	[ "$1" = --version ] && sleep 1
+	exec rsync "$@"
+	EOF2
+	chmod +x slowver-rsync
+	mkdir src && echo x > src/a.log
+	LOGSYNC_RSYNC=$T/slowver-rsync logsync --dest D src/ > out 2> err & BG=$!
+	sleep 0.4
+	kill -USR1 "$BG"
+	rc=0; wait "$BG" || rc=$?
+	BG=
+	[ "$rc" -eq 0 ]
+	[ "$(jq -r .path out)" = D/localhost/a.log ] && [ ! -s err ]
+}

@@ -312,6 +312,26 @@ main(int argc, char **argv)
 	if (argc == 0)
 		usage();
 
+	/*
+	 * The handled signals stay blocked except inside pselect, so one that
+	 * arrives between a check and the wait is not lost.  Set up before
+	 * anything runs: an early SIGUSR1 must not kill us (its default).
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGUSR1);
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGINT);
+
 	nsrc = argc;
 	src = xcalloc((size_t)nsrc, sizeof(*src));
 	res = xcalloc((size_t)nsrc, sizeof(*res));
@@ -338,25 +358,6 @@ main(int argc, char **argv)
 	}
 	if (state_load(&st, o.state, err, sizeof(err)) < 0)
 		die(EXIT_FATAL, "%s", err);
-
-	/*
-	 * The handled signals stay blocked except inside pselect, so one that
-	 * arrives between a check and the wait is not lost.
-	 */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	sigdelset(&wait_mask, SIGUSR1);
-	sigdelset(&wait_mask, SIGTERM);
-	sigdelset(&wait_mask, SIGINT);
 
 	for (;;) {
 		int64_t start = wall_ns(), next = 0;
