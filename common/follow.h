@@ -73,4 +73,14 @@ int fw_save(struct fw *w);
 void fw_stop(struct fw *w);
 void fw_close(struct fw *w);
 
+/*
+ * The state file's text (see logcat(1), FILES): a line "logkit-follow 1",
+ * then per file "DEV INO OFFSET LINE HASHLEN HASH CUT PATH".  For tests and
+ * fuzzing: parse text as fw_open does; 0, or -1 with "name:LINE: why" in
+ * err.  On success, when out is not NULL, *out (malloc'd, *outn bytes) is
+ * the text fw_save would write back for the same entries.
+ */
+int fw_state_parse(const char *name, const char *text, size_t n, char **out,
+    size_t *outn, char *err, size_t errsz);
+
 #endif
