@@ -194,6 +194,10 @@ quoted(struct ps *p)
 			default:
 				return fail(p, at, "unknown escape '\\%c'", e >= 0x20 && e < 0x7f ? e : '?');
 			}
+			/* p->i is past the escape already */
+			if (sb_addc(&p->buf, c) < 0)
+				return oom(p), -1;
+			continue;
 		}
 		if (sb_addc(&p->buf, c) < 0)
 			return oom(p), -1;
@@ -1300,21 +1304,29 @@ pipe_one(struct ps *p, struct qpipe *pp)
 			p->i += 2;
 		if (field_list(p, pp, 's', 1) < 0)
 			return -1;
-		for (;;) {
-			if (kw(p, "desc")) {
+		for (int seen = 0;;) {
+			/* each option once: "desc desc" is a typo, not a double negation */
+			int opt = kw(p, "desc") ? 1 : kw(p, "limit") ? 2 : kw(p, "offset") ? 4 : 0;
+
+			if (opt == 0)
+				return 0;
+			if (seen & opt)
+				return fail(p, p->i, "'%s' given twice", opt == 1 ? "desc" :
+				    opt == 2 ? "limit" : "offset");
+			seen |= opt;
+			if (opt == 1) {
 				p->i += 4;
 				pp->desc = 1;
-			} else if (kw(p, "limit")) {
+			} else if (opt == 2) {
 				p->i += 5;
 				if (uint_arg(p, "a number after 'limit'", &pp->n) < 0)
 					return -1;
 				pp->has_n = 1;
-			} else if (kw(p, "offset")) {
+			} else {
 				p->i += 6;
 				if (uint_arg(p, "a number after 'offset'", &pp->off) < 0)
 					return -1;
-			} else
-				return 0;
+			}
 		}
 	}
 	if (IS("fields") || IS("keep")) {

@@ -58,7 +58,7 @@ index_explain(const struct logq *lq, const struct qry_run_stats *rs)
 	    st->blocks, skipped, st->skip_time, st->skip_stream, st->skip_token,
 	    st->skip_field, st->skip_range);
 	fprintf(stderr, "logq: explain: blocks read %llu, bytes decoded %llu, rows %llu, "
-	    "dropped by word test %llu, records scanned %llu, records matched %llu, output %llu\n",
+	    "rows dropped by pre-filter %llu, records scanned %llu, records matched %llu, output %llu\n",
 	    st->blocks_read, st->bytes_read, st->rows_read, st->rows_prefiltered, st->records,
 	    rs->matched, rs->emitted);
 }
