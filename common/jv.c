@@ -249,3 +249,64 @@ jv_object(const char *s, size_t n, size_t *errpos)
 		*errpos = (size_t)(v.p - (const unsigned char *)s);
 	return 0;
 }
+
+int
+jv_object_field(const char *s, size_t n, const char *key, size_t kn,
+    const char **val, size_t *vn)
+{
+	struct jv v = { (const unsigned char *)s, (const unsigned char *)s + n, 1 };
+	int unsure = 0;
+
+	*val = NULL;
+	*vn = 0;
+	ws(&v);
+	if (v.p >= v.e || *v.p != '{')
+		return 0;
+	v.p++;
+	ws(&v);
+	if (v.p < v.e && *v.p == '}') {
+		v.p++;
+		goto end;
+	}
+	/* container() for the outermost object, keeping the names */
+	for (;;) {
+		const unsigned char *k, *at;
+		size_t kl;
+
+		ws(&v);
+		if (v.p >= v.e || *v.p != '"')
+			return 0;
+		k = v.p + 1;
+		if (!string(&v))
+			return 0;
+		kl = (size_t)(v.p - 1 - k);
+		if (memchr(k, '\\', kl) != NULL)
+			unsure = 1;
+		ws(&v);
+		if (v.p >= v.e || *v.p != ':')
+			return 0;
+		v.p++;
+		ws(&v);
+		at = v.p;
+		if (!value(&v))
+			return 0;
+		if (kl == kn && memcmp(k, key, kn) == 0) {
+			*val = (const char *)at;
+			*vn = (size_t)(v.p - at);
+		}
+		ws(&v);
+		if (v.p >= v.e)
+			return 0;
+		if (*v.p == ',') {
+			v.p++;
+			continue;
+		}
+		if (*v.p != '}')
+			return 0;
+		v.p++;
+		break;
+	}
+end:
+	ws(&v);
+	return v.p == v.e ? 1 + unsure : 0;
+}

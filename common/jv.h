@@ -14,4 +14,15 @@
 #define JV_MAX_DEPTH 200
 int jv_object(const char *s, size_t n, size_t *errpos);
 
+/*
+ * jv_object, and also the raw JSON text of the top-level member named
+ * key[0..kn) (the last one when the name repeats): *val NULL when absent.
+ * Returns 1; 2 when some top-level name holds a backslash escape, so it
+ * may spell key (decode the object to be sure); 0 when s is not one JSON
+ * object.  Lets a tool read one field (a timestamp) of a line it would
+ * otherwise not parse.
+ */
+int jv_object_field(const char *s, size_t n, const char *key, size_t kn,
+    const char **val, size_t *vn);
+
 #endif
