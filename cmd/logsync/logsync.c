@@ -271,7 +271,11 @@ main(int argc, char **argv)
 			break;
 		}
 		case 'F': o.ssh_config = optarg; break;
-		case 'h': fputs(synopsis, stdout); out_close(); return EXIT_OK;
+		case 'h':
+			fputs(synopsis, stdout);
+			out_close();
+			free(o.filters);
+			return EXIT_OK;
 		case 'i': o.identity = optarg; break;
 		case O_INTERVAL:
 			if ((o.interval = parse_secs(optarg)) < 0)
@@ -294,7 +298,11 @@ main(int argc, char **argv)
 				die(EXIT_FATAL, "--timeout: bad duration '%s'", optarg);
 			break;
 		case 'v': o.verbose = 1; break;
-		case O_VERSION: printf("logsync %s\n", LOGKIT_VERSION); out_close(); return EXIT_OK;
+		case O_VERSION:
+			printf("logsync %s\n", LOGKIT_VERSION);
+			out_close();
+			free(o.filters);
+			return EXIT_OK;
 		default: usage();
 		}
 	}
@@ -307,7 +315,13 @@ main(int argc, char **argv)
 	if (status) {
 		if (argc)
 			usage();
-		return show_status(statusf.buf, o.dest);
+		rval = show_status(statusf.buf, o.dest);
+		for (int i = 0; i < o.nfilters; i++)
+			free((void *)o.filters[i]);
+		free(o.filters);
+		sb_free(&meta);
+		sb_free(&statusf);
+		return rval;
 	}
 	if (argc == 0)
 		usage();
