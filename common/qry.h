@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "sb.h"
 #include "stream.h"
 
 /*
@@ -166,5 +167,39 @@ int qry_block_may_match(const struct qry *q, const struct qry_block *b,
  * until qry_free).  _time and _stream are listed when needed.
  */
 void qry_fields(const struct qry *q, int *all, const char *const **names, size_t *n);
+
+/* ---- remote servers (qry_remote.c, for logq --remote) ---- */
+
+/* 1 if a _time filter of the query is relative to its "now" (_time:5m). */
+int qry_has_relative_time(const struct qry *q);
+
+/*
+ * The query as a LogQL log query for Loki's /loki/api/v1/query_range.  A
+ * Loki entry has a time, stream labels and a line, so the query needs a
+ * stream selector Loki accepts (a label equal to a non-empty value, or
+ * matching a regex that rejects the empty value), a lower bound on _time,
+ * filters only on _msg (the line), _stream and _time, and no pipe but a
+ * final "| limit N".
+ *
+ * Words, phrases and regexes on _msg become line filters (|= "w", |~,
+ * != "x", !~) that keep a superset of the matching entries ("error" is a
+ * word of "disk error" but also text of "errors"): the caller applies
+ * qry_match to each entry returned (as {_time, _stream, _msg}), so the
+ * answer is the local one.  What LogQL cannot narrow (OR across streams,
+ * i(...) under NOT, :in() on _msg...) is left to that check.
+ *
+ * On success out->expr holds the text ('{app="x"} |= "error"'; reset
+ * first, release with sb_free), [out->start, out->end) the time range in
+ * ns (end: the query's now + 1ns when _time has no upper bound; start ==
+ * end when nothing can match), out->limit the N of "| limit N" or 0;
+ * returns 0.  Else -1 with why[] naming the part that has no LogQL form
+ * ("pipe '| stats' ...", "field filter 'level:' ...").
+ */
+struct qry_logql {
+	struct sb expr;
+	int64_t start, end;
+	uint64_t limit;
+};
+int qry_to_logql(const struct qry *q, struct qry_logql *out, char *why, size_t whysz);
 
 #endif

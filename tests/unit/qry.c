@@ -85,6 +85,8 @@ static const struct fc formats[] = {
 	  "* | stats by (a, _time:3600000000000ns) count(*) as n, sum(x) as sum(x)" },
 	{ "* | sort by (a desc, b) limit 3", "* | sort by (a desc, b) limit 3" },
 	{ "* | head", "* | limit 10" },
+	/* an escape takes its characters only, not the next one */
+	{ "\"tab\\there\" 'a\\\"b' \"\\x41B\"", "(_msg:\"tab\\x09here\" AND _msg:\"a\\\"b\" AND _msg:\"AB\")" },
 	{ "x:>5", "x:range(5, +Inf]" },
 	{ "_time:[2025-05-17,2025-05-18)",
 	  "_time:[2025-05-17T00:00:00.000000000Z, 2025-05-17T23:59:59.999999999Z]" },
