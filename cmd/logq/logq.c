@@ -21,7 +21,9 @@ static void
 usage(FILE *fp, int eval)
 {
 	fprintf(fp, "usage: logq [-u] [--color=when] [--explain] [--now=time] [-o format]\n"
-	    "            [-d dir] query [file ...]\n");
+	    "            [-d dir] query [file ...]\n"
+	    "       logq --remote url [--limit n] [--timeout duration]\n"
+	    "            [--bearer-token-file file | --basic-auth-file file] [-o format] query\n");
 	exit(eval);
 }
 
@@ -164,12 +166,17 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "basic-auth-file", required_argument, NULL, 'A' },
+		{ "bearer-token-file", required_argument, NULL, 'B' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "explain", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "now", required_argument, NULL, 'N' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "remote", required_argument, NULL, 'R' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "unbuffered", no_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -184,6 +191,12 @@ main(int argc, char **argv)
 	tool_init("logq");
 	while ((c = getopt_long(argc, argv, "d:ho:u", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'A':
+			lq.remote.basic_file = optarg;
+			break;
+		case 'B':
+			lq.remote.bearer_file = optarg;
+			break;
 		case 'C':
 			color = optarg;
 			if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
@@ -197,6 +210,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout, EXIT_OK);
+			break;
+		case 'L':
+			lq.remote.limit = optarg;
 			break;
 		case 'N':
 			now = optarg;
@@ -215,6 +231,12 @@ main(int argc, char **argv)
 			else
 				die(EXIT_FATAL, "unknown output format '%s' (json, table, logfmt, raw, csv)",
 				    optarg);
+			break;
+		case 'R':
+			lq.remote.url = optarg;
+			break;
+		case 'T':
+			lq.remote.timeout = optarg;
 			break;
 		case 'u':
 			lq.unbuffered = 1;
@@ -245,6 +267,8 @@ main(int argc, char **argv)
 			die(EXIT_FATAL, "bad --now '%s' (want an RFC 3339 time)", now);
 		qry_set_now(lq.q, t);
 	}
+	if (lq.remote.url != NULL)
+		return remote_query(&lq, argv[0], argc - 1, now != NULL);
 	if ((lq.run = qry_run_new(lq.q, out_record, &lq)) == NULL ||
 	    (tok = json_tokener_new()) == NULL)
 		die(EXIT_FATAL, "out of memory");

@@ -26,11 +26,22 @@ struct logq {
 	/* -d: what the index scan did */
 	struct idx_scan_stats ist;
 	unsigned long long idx_warnings, idx_open_bad;
+	/* --remote and its options, as given (remote.c checks them) */
+	struct {
+		const char *url, *limit, *timeout, *bearer_file, *basic_file;
+	} remote;
 };
 
 /* index.c: -d; index_query dies on a fatal error */
 void index_query(struct logq *lq);
 void index_explain(const struct logq *lq, const struct qry_run_stats *rs);
+
+/*
+ * remote.c: --remote: run text (the query, parsed into lq->q) on the
+ * server and print the answer; releases lq's query and output, closes
+ * stdout and returns the exit status.  Dies on a fatal error.
+ */
+int remote_query(struct logq *lq, const char *text, int nfiles, int now_given);
 
 /* out.c */
 int out_record(void *arg, struct json_object *rec);

@@ -13,6 +13,9 @@ flush_if(struct logq *lq, int force)
 	if (lq->out.len && (force || lq->unbuffered || lq->out.len >= 1 << 16)) {
 		out_write(lq->out.buf, lq->out.len);
 		sb_reset(&lq->out);
+		/* -u: past stdio's buffer too; out_close dies with the reason */
+		if (lq->unbuffered && fflush(stdout) != 0)
+			out_close();
 	}
 }
 
