@@ -16,6 +16,7 @@
 #include "../../common/jv.h"
 #include "../../common/lr.h"
 #include "../../common/rec.h"
+#include "../../common/tok.h"
 #include "../../common/ts.h"
 #include "../tool.h"
 #include "logalert.h"
@@ -250,30 +251,128 @@ rec_time(struct json_object *rec, int64_t *t)
 	}
 }
 
-/* Can some rule match this line?  A word a filter needs must appear in it. */
+/*
+ * Can some rule match this line?  A word a filter needs must appear in
+ * it.  The line's words are put in a small table once, so ten rules
+ * asking for words cost one pass over the line.  The words of the raw
+ * line are those of its values as long as no escape sequence hides one:
+ * a line with a backslash is searched by substring instead (which is
+ * conservative), and one with \u is always parsed.
+ */
+#define WSLOTS 1024
+static struct wslot {
+	const char *w;
+	size_t n;
+	unsigned gen;
+} wset[WSLOTS];
+static unsigned wgen;
+
 struct rawline {
 	const char *s;
 	size_t n;
+	int words;		/* wset holds the line's words */
 };
+
+static uint32_t
+whash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* ASCII word characters ([A-Za-z0-9_], as tok.h has them). */
+static unsigned char wordc[256];
+
+static void
+wset_init(void)
+{
+	for (int c = 0; c < 128; c++)
+		wordc[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_';
+}
+
+static int
+wset_put(const char *w, size_t len, uint32_t h)
+{
+	uint32_t i = h & (WSLOTS - 1);
+
+	while (wset[i].gen == wgen) {
+		if (wset[i].n == len && memcmp(wset[i].w, w, len) == 0)
+			return 0;
+		i = (i + 1) & (WSLOTS - 1);
+	}
+	wset[i] = (struct wslot){ w, len, wgen };
+	return 1;
+}
+
+/* Fill wset; 0 when the line has too many words for it. */
+static int
+wset_fill(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	size_t pos = 0, st, len, nw = 0;
+
+	if (++wgen == 0) {
+		memset(wset, 0, sizeof(wset));
+		wgen = 1;
+	}
+	/* ASCII lines (the usual case) without tok.h's UTF-8 decoding */
+	for (; p < e; p++)
+		if (*p >= 0x80)
+			break;
+	if (p == e) {
+		for (p = (const unsigned char *)s; p < e;) {
+			const unsigned char *w;
+			uint32_t h = 2166136261u;
+
+			while (p < e && !wordc[*p])
+				p++;
+			if (p == e)
+				break;
+			for (w = p; p < e && wordc[*p]; p++)
+				h = (h ^ *p) * 16777619u;
+			if ((nw += wset_put((const char *)w, (size_t)(p - w), h)) > WSLOTS / 2)
+				return 0;
+		}
+		return 1;
+	}
+	while (tok_next(s, n, &pos, &st, &len))
+		if ((nw += wset_put(s + st, len, whash(s + st, len))) > WSLOTS / 2)
+			return 0;
+	return 1;
+}
 
 static int
 raw_has_token(void *ctx, const char *field, const char *tk, size_t n)
 {
 	const struct rawline *l = ctx;
+	uint32_t i;
 
 	(void)field;
-	return memmem(l->s, l->n, tk, n) != NULL;
+	if (!l->words)
+		return memmem(l->s, l->n, tk, n) != NULL;
+	for (i = whash(tk, n) & (WSLOTS - 1); wset[i].gen == wgen; i = (i + 1) & (WSLOTS - 1))
+		if (wset[i].n == n && memcmp(wset[i].w, tk, n) == 0)
+			return 1;
+	return 0;
 }
 
 static int
 may_match(const char *line, size_t len)
 {
-	struct rawline rl = { line, len };
+	struct rawline rl = { line, len, 0 };
 	struct qry_block b = { INT64_MIN, INT64_MAX, NULL, &rl, raw_has_token, NULL, NULL };
 
-	/* a \u escape can spell any word: such lines are always parsed */
-	if (memmem(line, len, "\\u", 2) != NULL)
-		return 1;
+	if (E.n == 0)
+		return 0;
+	if (memchr(line, '\\', len) != NULL) {
+		if (memmem(line, len, "\\u", 2) != NULL)
+			return 1;
+	} else
+		rl.words = wset_fill(line, len);
 	for (size_t k = 0; k < E.n; k++)
 		if (qry_block_may_match(E.rr[k].r->q, &b, NULL))
 			return 1;
@@ -603,6 +702,7 @@ main(int argc, char **argv)
 	if ((tok = json_tokener_new()) == NULL)
 		die(EXIT_FATAL, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	wset_init();
 	win_init(&rules);
 	if (E.n == 0)
 		warn_msg("%s: every rule is disabled", o.rules);
