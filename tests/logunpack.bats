@@ -95,7 +95,8 @@ X
 	run -0 --separate-stderr logunpack --lines --member '*.jsonl' r.tgz
 	[ "$output" = '{"_file":"own.jsonl","_line":1,"k":1}' ]
 	run -0 --separate-stderr logunpack --lines --member 'nosuch*.log' r.tgz
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }
 
 @test "--lines: a member is binary by its first 8 KiB, however libarchive splits the blocks" {
@@ -113,7 +114,8 @@ X
 	[[ $output != *'"_file":"bin"'* ]]
 	printf 'x\0y\n' | gzip > b.gz
 	run -0 --separate-stderr logunpack --lines b.gz
-	[ -z "$output" ] && [ "$stderr" = "logunpack: b.gz: b: binary member skipped" ]
+	[ -z "$output" ]
+	[ "$stderr" = "logunpack: b.gz: b: binary member skipped" ]
 }
 
 @test "stdin: an archive given as records is one clear error; '-' reads it" {
@@ -185,7 +187,8 @@ logunpack: <stdin>:3: truncated JSON" ]
 		run -1 --separate-stderr logunpack --lines "$a"
 		[ -z "$output" ]
 	done
-	[ ! -e junk ] && [ ! -e plain.log.d ]
+	[ ! -e junk ]
+	[ ! -e plain.log.d ]
 	run -1 --separate-stderr logunpack empty.tar
 	[ "$stderr" = "logunpack: empty.tar: Unrecognized archive format" ]
 	[ ! -e empty ]
@@ -245,8 +248,10 @@ logunpack: <stdin>:3: truncated JSON" ]
 	# A symlink to / is refused; the member under it lands inside as a real directory.
 	[ ! -L work/symroot/root ]
 	[ -z "$(find work -type l -lname '/*')" ]
-	[ ! -e work/through/d/x ] && [ ! -e work/through/sub/x ]
-	[ "$(readlink work/chain/l1)" = . ] && [ ! -L work/chain/l2 ]
+	[ ! -e work/through/d/x ]
+	[ ! -e work/through/sub/x ]
+	[ "$(readlink work/chain/l1)" = . ]
+	[ ! -L work/chain/l2 ]
 }
 
 @test "two archives: a planted symlink is never written through" {
@@ -262,7 +267,8 @@ logunpack: <stdin>:3: truncated JSON" ]
 	[[ $stderr == *"inlink/../../pwned2: '..' component"* ]]
 	[[ $stderr == *"inlink/x: path goes through a symlink or a non-directory"* ]]
 	[ -z "$(ls -A outside)" ]
-	[ ! -e pwned2 ] && [ ! -e t/x ]
+	[ ! -e pwned2 ]
+	[ ! -e t/x ]
 }
 
 @test "a 10 GiB zstd bomb stops at the ratio cap and at --max-bytes; a 2 GiB window is refused" {
@@ -289,7 +295,8 @@ logunpack: <stdin>:3: truncated JSON" ]
 	[ "$(stat -c %s sparse.tar.zst)" -lt 1024 ]
 	run -1 --separate-stderr logunpack -C b1 sparse.tar.zst
 	[ "$stderr" = "logunpack: sparse.tar.zst: holes.log: output exceeds 1073741824 bytes (--max-bytes); archive refused from here" ]
-	[ -z "$output" ] && [ ! -e b1 ]
+	[ -z "$output" ]
+	[ ! -e b1 ]
 	run -1 --separate-stderr logunpack --max-bytes 20G -C b2 sparse.tar.zst
 	[[ $stderr == *"holes.log: compression ratio above 1000 (--max-ratio)"* ]]
 	# A sparse file with data between holes and a hole at the end comes back whole.
