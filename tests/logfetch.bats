@@ -271,3 +271,41 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	run -0 --separate-stderr bash -c 'logfetch -o c3 "$1/a.log" "$1/b.log" | head -1 > /dev/null' _ "$N"
 	[ -z "$stderr" ]
 }
+
+@test "stdin: records with url and sha256, bad lines named by number, binary input stops, a huge line" {
+	start_nginx
+	head -c 1000 /dev/urandom > www/a.log
+	head -c 2000 /dev/urandom > www/b.log
+	local sa
+	sa=$(sha256sum < www/a.log | cut -c1-64)
+	{
+		echo '{"url":"'$N'/a.log","sha256":"'$sa'","other":1}'
+		echo '{"url":"'$N'/b.log","sha256":"'$(printf '%064d' 2)'"}'
+		echo '{"url": '
+		echo "$N/c.log x y"
+		echo "not-a-url"
+	} > in
+	run -1 --separate-stderr logfetch < in
+	[ "${#lines[@]}" -eq 5 ]
+	[[ $output == *'{"url":"'$N'/a.log","path":"cache/a.log","bytes":1000,"status":"downloaded","sha256":"'$sa'"'* ]]
+	[[ $output == *'"url":"'$N'/b.log"'*'"status":"failed"'*'"error":"sha256 mismatch: expected 0000'* ]]
+	[[ $output == *'{"url":null,"path":null,"bytes":0,"status":"failed","sha256":null,"http_status":null,"seconds":0,"error":"truncated JSON"}'* ]]
+	[ ! -e cache/b.log ]
+	[ ! -e cache/b.log.part ]
+	[[ $stderr == *"logfetch: <stdin>:3: truncated JSON"* ]]
+	[[ $stderr == *"logfetch: <stdin>:4: $N/c.log: expected 'URL [SHA256]'"* ]]
+	[[ $stderr == *"logfetch: <stdin>:5: not-a-url: malformed URL"* ]]
+	[[ $stderr == *"logfetch: $N/b.log: sha256 mismatch: expected 0000"* ]]
+	# Binary data (an archive piped by mistake): one message, what came before is still done.
+	{ echo "$N/a.log"; head -c 5000 /dev/urandom; printf '\0\n'; } > bin.in
+	run -1 --separate-stderr logfetch -o c2 < bin.in
+	[[ $output == *'"status":"downloaded"'* ]]
+	[[ $stderr == *"binary data, not URLs or records; stopped reading"* ]]
+	[ "$(grep -c 'binary data' <<< "$stderr")" -eq 1 ]
+	# A 10 MB line: the record keeps it, the message is cut.
+	python3 -c 'print("'$N'/" + "a" * 10000000)' > huge.in
+	run -1 --separate-stderr logfetch -o c3 < huge.in
+	[ "${#output}" -gt 10000000 ]
+	[ "${#stderr}" -lt 500 ]
+	[[ $stderr == "logfetch: <stdin>:1: $N/aaaa"*"...: malformed URL" ]]
+}

@@ -165,11 +165,6 @@ add_job(const char *url, const char *sha, int from_argv)
 	j->st = J_WAIT;
 	j->status = "failed";
 	j->path = j->part = j->meta = j->partmeta = NULL;
-	if (sha && (j->want_sha = sha_arg(sha, strlen(sha))) == NULL) {
-		snprintf(j->err, sizeof(j->err), "not a SHA-256 digest: '%.80s'", sha);
-		j->st = J_DONE;
-		return;
-	}
 	u = curl_url();
 	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
@@ -183,6 +178,10 @@ add_job(const char *url, const char *sha, int from_argv)
 	}
 	curl_free(scheme);
 	curl_url_cleanup(u);
+	if (j->st != J_DONE && sha && (j->want_sha = sha_arg(sha, strlen(sha))) == NULL) {
+		snprintf(j->err, sizeof(j->err), "not a SHA-256 digest: '%.80s'", sha);
+		j->st = J_DONE;
+	}
 	if (j->st == J_DONE)
 		return;
 	if ((name = file_name(url)) == NULL) {
@@ -217,13 +216,43 @@ add_job(const char *url, const char *sha, int from_argv)
 		j->st = J_DONE;
 }
 
-/* Records with a url field (and maybe sha256), or "URL [SHA256]" lines. */
+/* The last job failed on its input line already: its message names the line, not a URL. */
 static void
+mark_line(struct rec_reader *r)
+{
+	struct job *j = &jobs[njobs - 1];
+	char where[64];
+
+	if (j->st != J_DONE || j->where)
+		return;
+	snprintf(where, sizeof(where), "<stdin>:%llu", rec_lineno(r));
+	j->where = xstrdup(where);
+}
+
+/* A line that names no URL at all: a failed job (so a result line) with the reason. */
+static void
+bad_line(struct rec_reader *r, const char *why)
+{
+	struct job *j;
+
+	add_job("", NULL, 0);
+	j = &jobs[njobs - 1];
+	snprintf(j->err, sizeof(j->err), "%s", why);
+	j->st = J_DONE;
+	mark_line(r);
+}
+
+/*
+ * Records with a url field (and maybe sha256), or "URL [SHA256]" lines.
+ * Returns -1 when the input stopped being text (the rest is not read).
+ */
+static int
 read_stdin(void)
 {
 	struct rec_reader r;
 	struct json_object *obj;
-	int rc;
+	const char *p;
+	int rc, bad = 0;
 
 	if (rec_reader_init(&r, STDIN_FILENO, "<stdin>") < 0)
 		die_errno(EXIT_FATAL, "<stdin>");
@@ -233,14 +262,28 @@ read_stdin(void)
 			const char *sha = rec_get_str(obj, "sha256", NULL);
 
 			if (url == NULL) {
-				warn_msg("<stdin>:%llu: record without a url field", rec_lineno(&r));
-				add_job("", NULL, 0);
-				snprintf(jobs[njobs - 1].err, sizeof(jobs[0].err), "no url field");
-				jobs[njobs - 1].st = J_DONE;
+				bad_line(&r, "record without a url field");
 			} else {
 				add_job(url, sha, 0);
+				mark_line(&r);
 			}
 			json_object_put(obj);
+			continue;
+		}
+		if (memchr(r.line, '\0', r.len)) {
+			/* An archive piped in by mistake: one message, not one per "line". */
+			warn_msg("<stdin>:%llu: binary data, not URLs or records; stopped reading",
+			    rec_lineno(&r));
+			bad = -1;
+			break;
+		}
+		for (p = r.line; p < r.line + r.len && (*p == ' ' || *p == '\t'); p++)
+			;
+		if (p < r.line + r.len && *p == '{') {
+			/* r.err is "<stdin>:N: what": keep the what. */
+			const char *what = strstr(r.err, ": ");
+
+			bad_line(&r, what ? what + 2 : "malformed JSON record");
 			continue;
 		}
 		/* A plain line: URL, optionally followed by its digest. */
@@ -250,13 +293,21 @@ read_stdin(void)
 		line[r.len] = '\0';
 		url = strtok_r(line, " \t", &save);
 		sha = url ? strtok_r(NULL, " \t", &save) : NULL;
-		if (url && url[0] != '#')
+		if (sha && strtok_r(NULL, " \t", &save)) {
+			add_job(url, NULL, 0);
+			snprintf(jobs[njobs - 1].err, sizeof(jobs[0].err), "expected 'URL [SHA256]'");
+			jobs[njobs - 1].st = J_DONE;
+			mark_line(&r);
+		} else if (url && url[0] != '#') {
 			add_job(url, sha, 0);
+			mark_line(&r);
+		}
 		free(line);
 	}
 	if (rc < 0)
 		die_errno(EXIT_FATAL, "<stdin>");
 	rec_reader_free(&r);
+	return bad;
 }
 
 void
@@ -268,12 +319,21 @@ emit_record(const struct job *j)
 	int failed = strcmp(j->status, "failed") == 0;
 
 	progress_clear();
-	if (failed)
-		warn_msg("%s: %s", j->url, j->err);
+	/* A URL of megabytes (a bad input line) is cut in messages, not in the record. */
+	if (failed && j->where && j->url[0])
+		warn_msg("%s: %.300s%s: %s", j->where, j->url, strlen(j->url) > 300 ? "..." : "",
+		    j->err);
+	else if (failed && j->where)
+		warn_msg("%s: %s", j->where, j->err);
+	else if (failed)
+		warn_msg("%.300s%s: %s", j->url, strlen(j->url) > 300 ? "..." : "", j->err);
 	else if (verbose)
-		fprintf(stderr, "logfetch: %s: %s\n", j->url, j->status);
+		warn_msg("%.300s%s: %s", j->url, strlen(j->url) > 300 ? "..." : "", j->status);
 	jw_begin(&w, &sb);
-	jw_field_cstr(&w, "url", j->url);
+	if (j->url[0])
+		jw_field_cstr(&w, "url", j->url);
+	else
+		jw_field_raw(&w, "url", "null", 4);
 	if (j->path)
 		jw_field_cstr(&w, "path", j->path);
 	else
@@ -456,8 +516,8 @@ main(int argc, char **argv)
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die(EXIT_FATAL, "libcurl: global init failed");
-	if (argc == 0)
-		read_stdin();
+	if (argc == 0 && read_stdin() < 0)
+		rval = EXIT_SOME;
 	for (int i = 0; i < argc; i++)
 		add_job(argv[i], sha, 1);
 	fetch_all(&o, jobs, njobs);
@@ -467,6 +527,7 @@ main(int argc, char **argv)
 		if (strcmp(j->status, "failed") == 0)
 			rval = EXIT_SOME;
 		free(j->url);
+		free(j->where);
 		free(j->cur);
 		free(j->want_sha);
 		free(j->path);

@@ -28,6 +28,7 @@ enum job_state { J_WAIT, J_RUN, J_DONE };
 
 struct job {
 	char *url;		/* as given */
+	char *where;		/* "<stdin>:N" when the input line itself is bad, else NULL */
 	char *cur;		/* after redirects */
 	char *want_sha;		/* lower-case hex, or NULL */
 	int from_argv;		/* file:// allowed */
