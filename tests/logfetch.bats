@@ -309,3 +309,15 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	[ "${#stderr}" -lt 500 ]
 	[[ $stderr == "logfetch: <stdin>:1: $N/aaaa"*"...: malformed URL" ]]
 }
+
+@test "a cached file that fails --sha256 is removed, like a download that does" {
+	start_nginx
+	head -c 1000 /dev/urandom > www/a.log
+	run -0 --separate-stderr logfetch "$N/a.log"
+	run -1 --separate-stderr logfetch --sha256 "$(printf '%064d' 1)" "$N/a.log"
+	[[ $output == *'"status":"failed"'*'"http_status":304'*'"error":"sha256 mismatch: expected 0000'* ]]
+	[ ! -e cache/a.log ]
+	[ ! -e cache/.a.log.meta ]
+	run -0 --separate-stderr logfetch --sha256 "$(sha256sum < www/a.log | cut -c1-64)" "$N/a.log"
+	[[ $output == *'"status":"downloaded"'*'"http_status":200'* ]]
+}

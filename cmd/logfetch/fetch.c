@@ -321,8 +321,10 @@ cached(struct job *j)
 		return;
 	}
 	if (j->want_sha && strcmp(j->want_sha, m.sha) != 0) {
+		/* As after a download: a file that fails the check does not stay. */
 		snprintf(j->err, sizeof(j->err), "sha256 mismatch: expected %s, cached %s",
 		    j->want_sha, m.sha);
+		unlink(j->path);
 		unlink(j->meta);
 		fail(j, NULL);
 		return;
