@@ -65,6 +65,7 @@ struct idx_scan_stats {
 	unsigned long long rows_read;		/* rows of the blocks read */
 	unsigned long long rows_prefiltered;	/* rows dropped by the per-row word test */
 	unsigned long long records;		/* records handed to the callback */
+	unsigned long long rows_counted;	/* rows counted by dictionary code, no record each */
 };
 
 /*
@@ -97,6 +98,22 @@ struct idx_scan_stats {
  */
 int idx_scan(struct idx *ix, struct qry *q,
     int (*cb)(void *arg, struct json_object *rec), void *arg,
+    struct idx_scan_stats *st, char *err, size_t errsz);
+
+/*
+ * idx_scan for a query whose pipeline takes weighted records
+ * (qry_run_weighted: a first stats pipe that only counts).  Records may
+ * come to cbn(arg, rec, n, tested) instead of cb: rec stands for n rows
+ * with equal values, and tested is 1 when every one of them is known to
+ * match the filter (the block's time range, stream and filters said so),
+ * in which case rec carries only the fields the stats pipe reads.  Rows
+ * of a block whose needed columns are all dictionaries are counted by
+ * their codes, without a record each (st->rows_counted).  When the query
+ * does not qualify, this is idx_scan.
+ */
+int idx_scan_weighted(struct idx *ix, struct qry *q,
+    int (*cb)(void *arg, struct json_object *rec),
+    int (*cbn)(void *arg, struct json_object *rec, uint64_t n, int tested), void *arg,
     struct idx_scan_stats *st, char *err, size_t errsz);
 
 #endif

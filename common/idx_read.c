@@ -14,6 +14,7 @@
 
 #define OPEN_TRIES	5
 #define CACHE_MAX	4096	/* distinct records cached per block (dictionary-only projections) */
+#define COMBO_MAX	65536	/* combinations of dictionary codes counted per block */
 
 struct rpart {
 	struct idx_part p;
@@ -165,8 +166,13 @@ struct scan {
 	int *want;			/* per part field: decode it */
 	int *done;			/* per part field: decoded for this block */
 	int *colof;			/* per part field: column index in block, -1 */
+	int *wantw;			/* per part field: read by a weighted run's stats */
 	uint32_t row;
-	struct sb tmp;
+	uint32_t *counts;		/* rows per combination of dictionary codes */
+	size_t ncounts;
+	int (*cb)(void *, struct json_object *);
+	int (*cbn)(void *, struct json_object *, uint64_t, int);
+	void *arg;
 	char err[512];
 };
 
@@ -321,16 +327,138 @@ stream_labels(struct scan *s, uint32_t si)
 	return &r->labels[si];
 }
 
+/* Mark the part fields named in names[0..nn) in want[]; *t and *st say whether _time and _stream are. */
+static void
+want_fields(struct scan *s, const char *const *names, size_t nn, int *want, int *t, int *st)
+{
+	for (size_t k = 0; k < nn; k++) {
+		int f;
+
+		if (strcmp(names[k], "_time") == 0)
+			*t = 1;
+		if (strcmp(names[k], "_stream") == 0)
+			*st = 1;
+		if ((f = part_fid(s, names[k])) >= 0)
+			want[f] = 1;
+	}
+}
+
+/* A record of row's decoded values (or of the dictionary codes in codes[], when not NULL). */
+static struct json_object *
+make_record(struct scan *s, uint32_t row, int need_time, int need_stream, const unsigned *codes)
+{
+	const struct idx_part *p = &s->r->p;
+	const struct idx_pblock *b = s->b;
+	struct json_object *o = json_object_new_object(), *v;
+	char tbuf[TS_BUFSZ];
+
+	if (o == NULL)
+		return NULL;
+	if (need_time) {
+		size_t tn = ts_format(s->dec[0].t[row], tbuf);
+
+		if (json_object_object_add(o, "_time", json_object_new_string_len(tbuf, (int)tn)) < 0)
+			goto oom;
+	}
+	if (need_stream && json_object_object_add(o, "_stream", json_object_new_string_len(
+	    p->streams[b->stream].text, (int)p->streams[b->stream].len)) < 0)
+		goto oom;
+	for (uint32_t i = 1, k = 0; i < p->nfields; i++) {
+		const char *val;
+		uint32_t len;
+
+		if (!s->done[i])
+			continue;
+		if (codes != NULL) {
+			val = s->dec[i].dv[codes[k]];
+			len = s->dec[i].dlen[codes[k]];
+			k++;
+		} else {
+			val = s->dec[i].v[row];
+			len = s->dec[i].len[row];
+		}
+		if (len == 0)
+			continue;
+		if ((v = json_object_new_string_len(val, (int)len)) == NULL ||
+		    json_object_object_add(o, s->r->fname[i], v) < 0)
+			goto oom;
+	}
+	return o;
+oom:
+	json_object_put(o);
+	return NULL;
+}
+
+/*
+ * Weighted mode, every decoded column a dictionary: count the rows of
+ * each combination of codes and hand one record per combination.
+ * Returns the callback's value, -1 out of memory, or -2 when there are
+ * too many combinations (the caller goes row by row).
+ */
+static int
+count_combos(struct scan *s, int need_stream, int tested)
+{
+	const struct idx_part *p = &s->r->p;
+	const struct idx_pblock *b = s->b;
+	size_t combos = 1, nk = 0;
+	unsigned codes[64];
+	uint32_t fids[64];
+	int rc = 0;
+
+	for (uint32_t i = 1; i < p->nfields; i++)
+		if (s->done[i]) {
+			if (s->dec[i].codes == NULL || nk == 64)
+				return -2;
+			fids[nk++] = i;
+			combos *= s->dec[i].ndict;
+			if (combos > COMBO_MAX)
+				return -2;
+		}
+	if (combos > s->ncounts) {
+		uint32_t *nc = realloc(s->counts, combos * sizeof(*nc));
+
+		if (nc == NULL)
+			return -1;
+		s->counts = nc;
+		s->ncounts = combos;
+	}
+	memset(s->counts, 0, combos * sizeof(*s->counts));
+	for (uint32_t row = 0; row < b->nrows; row++) {
+		size_t key = 0;
+
+		for (size_t k = nk; k-- > 0;)
+			key = key * s->dec[fids[k]].ndict + s->dec[fids[k]].codes[row];
+		s->counts[key]++;
+	}
+	s->st->rows_counted += b->nrows;
+	for (size_t key = 0; key < combos && rc == 0; key++) {
+		struct json_object *o;
+		size_t kk = key;
+
+		if (s->counts[key] == 0)
+			continue;
+		for (size_t k = 0; k < nk; k++) {
+			codes[k] = (unsigned)(kk % s->dec[fids[k]].ndict);
+			kk /= s->dec[fids[k]].ndict;
+		}
+		if ((o = make_record(s, 0, 0, need_stream, codes)) == NULL)
+			return -1;
+		s->st->records++;
+		rc = s->cbn(s->arg, o, s->counts[key], tested);
+		json_object_put(o);
+	}
+	return rc;
+}
+
 static int
 scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *names, size_t nn,
-    int (*cb)(void *, struct json_object *), void *arg)
+    const char *const *wnames, size_t nwn)
 {
 	struct rpart *r = s->r;
 	const struct idx_part *p = &r->p;
 	struct idx_scan_stats *st = s->st;
 	struct json_object **cache = NULL;
-	int need_time = all, need_stream = all, rc = 0;
-	char tbuf[TS_BUFSZ];
+	int need_time = all, need_stream = all, wtime = 0, wstream = 0, rc = 0;
 
 	memset(s->ckey, 0, sizeof(s->ckey));
 	if (p->nfields > s->ndec) {
@@ -343,33 +471,28 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		s->ndec = p->nfields;
 	}
 	free(s->want);
+	free(s->wantw);
 	free(s->done);
 	free(s->colof);
 	s->want = calloc(p->nfields + 1, sizeof(int));
+	s->wantw = calloc(p->nfields + 1, sizeof(int));
 	s->done = calloc(p->nfields + 1, sizeof(int));
 	s->colof = calloc(p->nfields + 1, sizeof(int));
-	if (s->want == NULL || s->done == NULL || s->colof == NULL)
+	if (s->want == NULL || s->wantw == NULL || s->done == NULL || s->colof == NULL)
 		goto oom;
 	for (uint32_t i = 0; i < p->nfields; i++)
 		s->want[i] = all;
-	for (size_t k = 0; k < nn; k++) {
-		int f;
-
-		if (strcmp(names[k], "_time") == 0)
-			need_time = 1;
-		if (strcmp(names[k], "_stream") == 0)
-			need_stream = 1;
-		if ((f = part_fid(s, names[k])) >= 0)
-			s->want[f] = 1;
-	}
+	want_fields(s, names, nn, s->want, &need_time, &need_stream);
 	s->want[0] = need_time;
+	want_fields(s, wnames, nwn, s->wantw, &wtime, &wstream);
+	s->wantw[0] = wtime;
 	for (uint32_t bi = 0; bi < p->nblocks && rc == 0; bi++) {
 		const struct idx_pblock *b = &p->blocks[bi];
 		struct qry_block qb;
 		struct st_labels *lab;
 		enum qry_skip why;
-		uint32_t ndecoded = 0;
-		int dictonly = 1;
+		int dictonly = 1, judged, tested, btime, bstream;
+		const int *want;
 		size_t combos = 1;
 
 		s->b = b;
@@ -393,7 +516,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		qb.has_token = blk_has_token;
 		qb.has_field = blk_has_field;
 		qb.num_range = blk_num_range;
-		if (!qry_block_may_match(s->q, &qb, &why)) {
+		if ((judged = qry_block_judge(s->q, &qb, &why)) == 0) {
 			switch (why) {
 			case QRY_SKIP_TIME: st->skip_time++; break;
 			case QRY_SKIP_STREAM: st->skip_stream++; break;
@@ -403,6 +526,14 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 			}
 			continue;
 		}
+		/*
+		 * Every row of the block matches: a weighted run needs only the
+		 * columns of its stats pipe, and no row test.
+		 */
+		tested = s->cbn != NULL && judged == 2;
+		want = tested ? s->wantw : s->want;
+		btime = tested ? wtime : need_time;
+		bstream = tested ? wstream : need_stream;
 		/* decode the wanted columns */
 		st->blocks_read++;
 		st->rows_read += b->nrows;
@@ -415,7 +546,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 
 			idx_col_get(b, ci, &c);
 			s->colof[c.field] = (int)ci;
-			if (!s->want[c.field])
+			if (!want[c.field])
 				continue;
 			if (idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd, s->err, sizeof(s->err)) < 0) {
 				if (strcmp(s->err, "out of memory") == 0)
@@ -427,13 +558,19 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 			}
 			st->bytes_read += c.csize;
 			s->done[c.field] = 1;
-			ndecoded++;
 			if (c.enc != IDX_ENC_DICT)
 				dictonly = 0;
 			else
 				combos *= s->dec[c.field].ndict;
 		}
-		if (need_time || combos > CACHE_MAX)
+		if (s->cbn != NULL && !btime) {
+			if ((rc = count_combos(s, bstream, tested)) == -1)
+				goto oom;
+			if (rc != -2)
+				continue;
+			rc = 0;
+		}
+		if (btime || combos > CACHE_MAX || s->cbn != NULL)
 			dictonly = 0;
 		if (dictonly) {
 			if ((cache = calloc(combos, sizeof(*cache))) == NULL)
@@ -447,9 +584,9 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 			size_t key = 0;
 
 			s->row = row;
-			if (need_time)
+			if (btime)
 				qb.tmin = qb.tmax = s->dec[0].t[row];
-			if (!qry_block_may_match(s->q, &qb, NULL)) {
+			if (!tested && !qry_block_may_match(s->q, &qb, NULL)) {
 				st->rows_prefiltered++;
 				continue;
 			}
@@ -463,40 +600,18 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 					}
 				if (cache[key] != NULL) {
 					st->records++;
-					rc = cb(arg, cache[key]);
+					rc = s->cb(s->arg, cache[key]);
 					continue;
 				}
 			}
-			if ((o = json_object_new_object()) == NULL)
+			if ((o = make_record(s, row, btime, bstream, NULL)) == NULL)
 				goto oom;
-			if (need_time) {
-				size_t tn = ts_format(s->dec[0].t[row], tbuf);
-
-				if (json_object_object_add(o, "_time", json_object_new_string_len(tbuf, (int)tn)) < 0)
-					goto oom_o;
-			}
-			if (need_stream && json_object_object_add(o, "_stream", json_object_new_string_len(
-			    p->streams[b->stream].text, (int)p->streams[b->stream].len)) < 0)
-				goto oom_o;
-			for (uint32_t i = 1; i < p->nfields; i++) {
-				struct json_object *v;
-
-				if (!s->done[i] || s->dec[i].len[row] == 0)
-					continue;
-				if ((v = json_object_new_string_len(s->dec[i].v[row], (int)s->dec[i].len[row])) == NULL ||
-				    json_object_object_add(o, r->fname[i], v) < 0)
-					goto oom_o;
-			}
 			st->records++;
-			rc = cb(arg, o);
+			rc = s->cbn != NULL ? s->cbn(s->arg, o, 1, tested) : s->cb(s->arg, o);
 			if (dictonly)
 				cache[key] = o;
 			else
 				json_object_put(o);
-			continue;
-oom_o:
-			json_object_put(o);
-			goto oom;
 		}
 		if (cache != NULL) {
 			for (size_t k = 0; k < combos; k++)
@@ -508,15 +623,14 @@ oom_o:
 out:
 	return rc;
 oom:
-	if (cache != NULL) {
-		free(cache);
-	}
+	free(cache);
 	snprintf(s->err, sizeof(s->err), "out of memory");
 	return -1;
 }
 
-int
-idx_scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *), void *arg,
+static int
+scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
+    int (*cbn)(void *, struct json_object *, uint64_t, int), void *arg,
     struct idx_scan_stats *stp, char *err, size_t errsz)
 {
 	struct idx_scan_stats dummy;
@@ -524,18 +638,23 @@ idx_scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
 	struct scan s;
 	int64_t lo, hi;
 	int all, rc = 0;
-	const char *const *names;
-	size_t nn;
+	const char *const *names, *const *wnames = NULL;
+	size_t nn, nwn = 0;
 
 	memset(st, 0, sizeof(*st));
 	memset(&s, 0, sizeof(s));
 	s.ix = ix;
 	s.q = q;
 	s.st = st;
+	s.cb = cb;
+	s.cbn = cbn;
+	s.arg = arg;
 	st->parts = ix->nparts;
 	if (!qry_time_bounds(q, &lo, &hi))
 		return 0;
 	qry_fields(q, &all, &names, &nn);
+	if (cbn != NULL && !qry_run_weighted(q, &wnames, &nwn))
+		s.cbn = NULL;
 	for (size_t i = 0; i < ix->nparts && rc == 0; i++) {
 		struct rpart *r = &ix->parts[i];
 
@@ -550,7 +669,7 @@ idx_scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
 			continue;
 		}
 		s.r = r;
-		rc = scan_part(&s, lo, hi, all, names, nn, cb, arg);
+		rc = scan_part(&s, lo, hi, all, names, nn, wnames, nwn);
 	}
 	if (rc < 0 && strcmp(s.err, "out of memory") == 0)
 		snprintf(err, errsz, "%s", s.err);
@@ -558,8 +677,24 @@ idx_scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
 		idx_dec_free(&s.dec[i]);
 	free(s.dec);
 	free(s.want);
+	free(s.wantw);
 	free(s.done);
 	free(s.colof);
-	sb_free(&s.tmp);
+	free(s.counts);
 	return rc;
+}
+
+int
+idx_scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *), void *arg,
+    struct idx_scan_stats *st, char *err, size_t errsz)
+{
+	return scan(ix, q, cb, NULL, arg, st, err, errsz);
+}
+
+int
+idx_scan_weighted(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
+    int (*cbn)(void *, struct json_object *, uint64_t, int), void *arg,
+    struct idx_scan_stats *st, char *err, size_t errsz)
+{
+	return scan(ix, q, cb, cbn, arg, st, err, errsz);
 }

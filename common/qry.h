@@ -102,6 +102,27 @@ int qry_run_push(struct qry_run *r, struct json_object *rec);
  * them now.  Returns 0, -1 out of memory, or emit's nonzero value.
  */
 int qry_run_finish(struct qry_run *r);
+/*
+ * qry_run_push for a record that is flat already (all values strings,
+ * dotted names), as the index reader makes them: it is not copied.
+ */
+int qry_run_push_flat(struct qry_run *r, struct json_object *rec);
+/*
+ * Weighted records, for a reader that can count identical records
+ * without building each one (the index: rows of a block with the same
+ * dictionary codes).  Returns 1 when the query's first pipe is stats
+ * with functions that only need how many times a value was seen
+ * (count, count_uniq, min, max, quantile; not sum and avg, whose
+ * rounding depends on the order of additions), with names[0..*n) the
+ * fields that pipe reads (owned by q); else 0.
+ */
+int qry_run_weighted(const struct qry *q, const char *const **names, size_t *n);
+/*
+ * Give a flat record standing for n identical records; tested says that
+ * they are known to pass the filter (it is not applied then).  Only when
+ * qry_run_weighted returned 1.  Returns 0, 1 (done) or -1 out of memory.
+ */
+int qry_run_push_n(struct qry_run *r, struct json_object *rec, uint64_t n, int tested);
 void qry_run_get_stats(const struct qry_run *r, struct qry_run_stats *st);
 void qry_run_free(struct qry_run *r);
 
@@ -159,6 +180,12 @@ enum qry_skip {
  */
 int qry_block_may_match(const struct qry *q, const struct qry_block *b,
     enum qry_skip *why);
+/*
+ * The same judgement in three values: 0 none can match (*why set), 1
+ * some may, 2 every record of the block matches for certain (its time
+ * range inside the filter's, its stream selected, and so on).
+ */
+int qry_block_judge(const struct qry *q, const struct qry_block *b, enum qry_skip *why);
 
 /*
  * The fields the whole query (filter and pipes) reads, for column

@@ -626,6 +626,16 @@ qry_block_may_match(const struct qry *q, const struct qry_block *b, enum qry_ski
 }
 
 int
+qry_block_judge(const struct qry *q, const struct qry_block *b, enum qry_skip *why)
+{
+	struct judge j = judge(q, q->root, b);
+
+	if (why)
+		*why = j.t == T_NONE ? (j.why ? j.why : QRY_SKIP_TOKEN) : QRY_SKIP_NONE;
+	return j.t == T_NONE ? 0 : j.t == T_SOME ? 1 : 2;
+}
+
+int
 qry_stream_may_match(const struct qry *q, const struct st_labels *labels)
 {
 	struct qry_block b = { INT64_MIN, INT64_MAX, labels ? labels : &empty_labels,
@@ -637,20 +647,26 @@ qry_stream_may_match(const struct qry *q, const struct st_labels *labels)
 /* ---- fields a query reads ---- */
 
 static int
-field_add(struct qry *q, const char *f)
+name_add(char ***names, size_t *n, const char *f)
 {
 	char **v;
 
-	for (size_t i = 0; i < q->nfnames; i++)
-		if (strcmp(q->fnames[i], f) == 0)
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*names)[i], f) == 0)
 			return 0;
-	if ((v = realloc(q->fnames, (q->nfnames + 1) * sizeof(*v))) == NULL)
+	if ((v = realloc(*names, (*n + 1) * sizeof(*v))) == NULL)
 		return -1;
-	q->fnames = v;
-	if ((q->fnames[q->nfnames] = strdup(f)) == NULL)
+	*names = v;
+	if ((v[*n] = strdup(f)) == NULL)
 		return -1;
-	q->nfnames++;
+	(*n)++;
 	return 0;
+}
+
+static int
+field_add(struct qry *q, const char *f)
+{
+	return name_add(&q->fnames, &q->nfnames, f);
 }
 
 static int
@@ -718,9 +734,20 @@ qry_compute_fields(struct qry *q)
 	if (node_fields(q, q->root) < 0)
 		goto oom;
 	q->fall = all;
+	if (q->npipes > 0 && q->pipes[0].kind == QP_STATS) {
+		const struct qpipe *pp = &q->pipes[0];
+
+		for (size_t k = 0; k < pp->nkeys; k++)
+			if (name_add(&q->wnames, &q->nwnames, pp->keys[k].field) < 0)
+				goto oom;
+		for (size_t k = 0; k < pp->nst; k++)
+			if (pp->st[k].field && name_add(&q->wnames, &q->nwnames, pp->st[k].field) < 0)
+				goto oom;
+	}
 	return;
 oom:
 	q->fall = 1;	/* reading everything is always correct */
+	q->wbad = 1;	/* and no weighted runs: wnames may lack a field */
 }
 
 void

@@ -102,6 +102,10 @@ struct qry {
 	char **fnames;
 	size_t nfnames;
 	int fall;
+	/* qry_run_weighted: the fields a first stats pipe reads */
+	char **wnames;
+	size_t nwnames;
+	int wbad;
 };
 
 /* qry_eval.c */
@@ -137,7 +141,8 @@ int qry_key_part(struct sb *key, const char *s, size_t n);
 int qry_fmt_num(double v, struct sb *out);
 struct qstats;
 struct qstats *qry_stats_new(const struct qpipe *pp);
-int qry_stats_push(struct qry *q, struct qstats *s, struct json_object *rec);
+/* Add rec, standing for w identical records (w > 1: see qry_run_weighted). */
+int qry_stats_push(struct qry *q, struct qstats *s, struct json_object *rec, uint64_t w);
 /* Emit the groups in key order through next(arg, rec); returns next's nonzero value. */
 int qry_stats_finish(struct qry *q, struct qstats *s,
     int (*next)(void *arg, struct json_object *rec), void *arg);

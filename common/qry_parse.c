@@ -1505,6 +1505,9 @@ qry_free(struct qry *q)
 	for (size_t i = 0; i < q->nfnames; i++)
 		free(q->fnames[i]);
 	free(q->fnames);
+	for (size_t i = 0; i < q->nwnames; i++)
+		free(q->wnames[i]);
+	free(q->wnames);
 	free(q);
 }
 

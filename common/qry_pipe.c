@@ -425,7 +425,7 @@ stage_push(struct qry_run *r, size_t i, struct json_object *rec)
 	case QP_DELETE:
 		return project(r, st, i, rec);
 	case QP_STATS:
-		return qry_stats_push(r->q, st->st, rec) < 0 ? R_NOMEM : 0;
+		return qry_stats_push(r->q, st->st, rec, 1) < 0 ? R_NOMEM : 0;
 	case QP_TOP:
 	case QP_UNIQ:
 		rc = uniq_push(r, st, i, rec);
@@ -519,6 +519,49 @@ qry_run_push(struct qry_run *r, struct json_object *rec)
 	if (rc != 0)
 		r->done = 1;
 	return result(r, rc);
+}
+
+int
+qry_run_push_flat(struct qry_run *r, struct json_object *rec)
+{
+	int rc;
+
+	if (r->done)
+		return 1;
+	r->stats.pushed++;
+	if (!qry_match(r->q, rec))
+		return 0;
+	r->stats.matched++;
+	if ((rc = next(r, 0, rec)) != 0)
+		r->done = 1;
+	return result(r, rc);
+}
+
+int
+qry_run_weighted(const struct qry *q, const char *const **names, size_t *n)
+{
+	const struct qpipe *pp = q->npipes ? &q->pipes[0] : NULL;
+
+	if (pp == NULL || pp->kind != QP_STATS || q->wbad)
+		return 0;
+	for (size_t k = 0; k < pp->nst; k++)
+		if (pp->st[k].fn == QS_SUM || pp->st[k].fn == QS_AVG)
+			return 0;
+	*names = (const char *const *)q->wnames;
+	*n = q->nwnames;
+	return 1;
+}
+
+int
+qry_run_push_n(struct qry_run *r, struct json_object *rec, uint64_t n, int tested)
+{
+	if (r->done)
+		return 1;
+	r->stats.pushed += n;
+	if (!tested && !qry_match(r->q, rec))
+		return 0;
+	r->stats.matched += n;
+	return qry_stats_push(r->q, r->stages[0].st, rec, n) < 0 ? -1 : 0;
 }
 
 int

@@ -114,15 +114,16 @@ set_str(char **dst, size_t *dl, const char *s, size_t n)
 	return 0;
 }
 
+/* Add a value seen w times (w > 1 only for functions qry_run_weighted allows). */
 static int
-acc_add(struct acc *a, const struct qstat *st, const char *s, size_t n, int present)
+acc_add(struct acc *a, const struct qstat *st, const char *s, size_t n, int present, uint64_t w)
 {
 	double v;
 	int isnew;
 
 	if (st->fn == QS_COUNT) {
 		if (st->field == NULL || (present && n > 0))
-			a->n++;
+			a->n += w;
 		return 0;
 	}
 	if (!present || n == 0)
@@ -151,10 +152,12 @@ acc_add(struct acc *a, const struct qstat *st, const char *s, size_t n, int pres
 	if (!a->has_num || v > a->max)
 		a->max = v;
 	a->has_num = 1;
-	a->sum += v;
-	a->n++;
+	/* one addition per record: sums stay those of a plain run */
+	for (uint64_t i = 0; i < w; i++)
+		a->sum += v;
+	a->n += w;
 	if (st->fn == QS_QUANTILE) {
-		if (a->nvals == a->capvals) {
+		while (a->nvals + w > a->capvals) {
 			size_t nc = a->capvals ? a->capvals * 2 : 64;
 			double *nv = realloc(a->vals, nc * sizeof(*nv));
 
@@ -163,7 +166,8 @@ acc_add(struct acc *a, const struct qstat *st, const char *s, size_t n, int pres
 			a->vals = nv;
 			a->capvals = nc;
 		}
-		a->vals[a->nvals++] = v;
+		for (uint64_t i = 0; i < w; i++)
+			a->vals[a->nvals++] = v;
 	}
 	return 0;
 }
@@ -189,7 +193,7 @@ group_get(struct qstats *s)
 }
 
 int
-qry_stats_push(struct qry *q, struct qstats *s, struct json_object *rec)
+qry_stats_push(struct qry *q, struct qstats *s, struct json_object *rec, uint64_t w)
 {
 	const struct qpipe *pp = s->pp;
 	struct group *g;
@@ -212,7 +216,7 @@ qry_stats_push(struct qry *q, struct qstats *s, struct json_object *rec)
 		size_t n = 0;
 		const char *v = st->field ? qry_field_text(q, rec, st->field, &n) : "";
 
-		if (acc_add(&g->acc[k], st, v ? v : "", v ? n : 0, v != NULL) < 0)
+		if (acc_add(&g->acc[k], st, v ? v : "", v ? n : 0, v != NULL, w) < 0)
 			return -1;
 	}
 	return 0;

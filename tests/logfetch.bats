@@ -40,6 +40,7 @@ http {
 	server {
 		listen 127.0.0.1:$NPORT;
 		root $T/www;
+		location /slow/ { limit_rate 1m; }
 	}
 }
 X
@@ -320,4 +321,19 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	[ ! -e cache/.a.log.meta ]
 	run -0 --separate-stderr logfetch --sha256 "$(sha256sum < www/a.log | cut -c1-64)" "$N/a.log"
 	[[ $output == *'"status":"downloaded"'*'"http_status":200'* ]]
+}
+
+@test "progress: a row per running download on a terminal, control characters neutralised" {
+	start_nginx
+	mkdir -p www/slow
+	head -c 1500000 /dev/urandom > www/slow/one.bin
+	head -c 1500000 /dev/urandom > "www/slow/$(printf 'x\033]0;owned\007')two.bin"
+	run -0 script -qec "logfetch -o c '$N/slow/one.bin' '$N/slow/x%1b%5d0%3bowned%07two.bin' > out.jsonl" /dev/null
+	printf '%s' "$output" > tty
+	[ "$(wc -l < out.jsonl)" -eq 2 ]
+	grep -aq 'one\.bin  *[0-9.]* [KM]iB / 1\.4 MiB  *[0-9]*%  *[0-9.]* [KM]*i*B/s ETA 0:0' tty
+	grep -aq 'x?\]0;owned?two\.bin ' tty
+	run ! grep -aq $'\033]0;owned' tty
+	# Two rows at once: the redraw moves the cursor up one row.
+	grep -aq $'\033\\[1A' tty
 }

@@ -14,7 +14,6 @@
 
 static struct opts *opt;
 static CURLM *multi;
-static struct tool_progress tp;
 
 static int
 is_file_url(const char *u)
@@ -132,36 +131,6 @@ on_body(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int
-on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
-{
-	struct job *j = ud;
-	int64_t now;
-	struct sb sb = SB_INIT;
-	struct jw w;
-
-	(void)ultotal;
-	(void)ulnow;
-	if (opt->progress != PROG_JSON)
-		return 0;
-	now = prog_now();
-	if (now - j->last_prog_ns < 500000000)
-		return 0;
-	j->last_prog_ns = now;
-	jw_begin(&w, &sb);
-	jw_field_cstr(&w, "url", j->url);
-	jw_field_i64(&w, "bytes", (int64_t)j->have + dlnow);
-	jw_field_i64(&w, "total", dltotal ? (int64_t)j->have + dltotal : -1);
-	jw_field_double(&w, "seconds", (double)(now - j->start_ns) / 1e9);
-	jw_end(&w);
-	sb_addc(&sb, '\n');
-	if (sb.buf)
-		fwrite(sb.buf, 1, sb.len, stderr);
-	sb_free(&sb);
-	return 0;
-}
-
 /* Give up on j; msg (or, when NULL, what j->err already says) is the reason. */
 static void
 fail(struct job *j, const char *msg)
@@ -198,6 +167,7 @@ start(struct job *j)
 		return;
 	}
 	j->have = j->got = 0;
+	j->xfer_ns = now;
 	j->decided = 0;
 	j->err[0] = '\0';
 	http_hdrs_reset(&j->hdrs);
@@ -239,7 +209,7 @@ start(struct job *j)
 	curl_easy_setopt(j->h, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(j->h, CURLOPT_HEADERFUNCTION, http_header_cb);
 	curl_easy_setopt(j->h, CURLOPT_HEADERDATA, &j->hdrs);
-	curl_easy_setopt(j->h, CURLOPT_XFERINFOFUNCTION, on_xfer);
+	curl_easy_setopt(j->h, CURLOPT_XFERINFOFUNCTION, progress_xfer);
 	curl_easy_setopt(j->h, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(j->h, CURLOPT_NOPROGRESS, 0L);
 	/* Big receive blocks: fewer write(2) calls and callbacks per GB. */
@@ -453,50 +423,6 @@ finish(struct job *j, CURLcode cc, const char *errbuf)
 }
 
 void
-progress_clear(void)
-{
-	/* A record or a message is about to go to the terminal: clear the status line first. */
-	if (tp.on)
-		fputs("\r\033[K", stderr);
-	tp.last = 0;
-}
-
-static void
-progress(struct job *jobs, size_t n)
-{
-	curl_off_t now, total;
-	unsigned long long done = 0, all = 0;
-	const char *label = NULL;
-	int running = 0;
-	char lab[120];
-
-	if (!tp.on)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].st != J_RUN)
-			continue;
-		now = total = 0;
-		curl_easy_getinfo(jobs[i].h, CURLINFO_SIZE_DOWNLOAD_T, &now);
-		curl_easy_getinfo(jobs[i].h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
-		done += (unsigned long long)(jobs[i].have + now);
-		all += total > 0 ? (unsigned long long)(jobs[i].have + total) : 0;
-		if (label == NULL) {
-			label = strrchr(jobs[i].path, '/');
-			label = label ? label + 1 : jobs[i].path;
-		}
-		running++;
-	}
-	if (label == NULL)
-		return;
-	if (running > 1)
-		snprintf(lab, sizeof(lab), "%.60s +%d", label, running - 1);
-	else
-		snprintf(lab, sizeof(lab), "%.60s", label);
-	tp.p.total = all;
-	tool_progress_update(&tp, lab, done);
-}
-
-void
 fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 {
 	size_t left = njobs;
@@ -504,7 +430,7 @@ fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 	opt = o;
 	if ((multi = curl_multi_init()) == NULL)
 		die(EXIT_FATAL, "libcurl: cannot create a multi handle");
-	tool_progress_start(&tp, o->progress == PROG_AUTO, 0);
+	progress_start(o->progress);
 	for (size_t i = 0; i < njobs; i++) {
 		jobs[i].start_ns = prog_now();
 		if (jobs[i].st == J_DONE) {
@@ -553,11 +479,11 @@ fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 				wait_ms = 0;
 			}
 		}
-		progress(jobs, njobs);
+		progress_tty(jobs, njobs);
 		if (left > 0 && wait_ms > 0)
 			curl_multi_poll(multi, NULL, 0, (int)wait_ms, NULL);
 	}
-	tool_progress_end(&tp);
+	progress_clear();
 	for (size_t i = 0; i < njobs; i++) {
 		if (jobs[i].h)
 			curl_easy_cleanup(jobs[i].h);

@@ -44,6 +44,7 @@ struct job {
 	unsigned attempt;
 	int redirs;
 	int64_t start_ns, deadline_ns, next_ns, last_prog_ns;
+	int64_t xfer_ns;	/* when this attempt started (for its rate) */
 	struct http_hdrs hdrs;
 	struct http_cred cred;
 	struct curl_slist *hl;
@@ -82,8 +83,16 @@ int hw_end(struct hw **wp, int flush);
 
 /* fetch.c */
 void fetch_all(struct opts *o, struct job *jobs, size_t njobs);
-/* fetch.c: clear the TTY status line (before printing a result). */
+
+/* progress.c: rows on a TTY stderr (auto), JSON lines (json), or nothing. */
+void progress_start(enum progress_mode m);
+/* Draw a row per running download (at most 10 times a second). */
+void progress_tty(struct job *jobs, size_t n);
+/* Clear the rows (before a result or a message, and at the end). */
 void progress_clear(void);
+/* CURLOPT_XFERINFOFUNCTION with the job as data: the JSON lines. */
+int progress_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow);
 /* logfetch.c: print the result line of a finished job. */
 void emit_record(const struct job *j);
 

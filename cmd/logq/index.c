@@ -16,12 +16,26 @@ idx_warn(void *arg, const char *msg)
 	warn_msg("%s", msg);
 }
 
-/* idx_scan hands records that may match: the run's filter decides. */
+/*
+ * idx_scan hands records that may match: the run's filter decides.  They
+ * are flat already; weighted ones stand for n rows.
+ */
 static int
-push(void *arg, struct json_object *rec)
+push_flat(void *arg, struct json_object *rec)
 {
 	struct logq *lq = arg;
-	int rc = qry_run_push(lq->run, rec);
+	int rc = qry_run_push_flat(lq->run, rec);
+
+	if (rc < 0)
+		die(EXIT_FATAL, "out of memory");
+	return rc;
+}
+
+static int
+push_n(void *arg, struct json_object *rec, uint64_t n, int tested)
+{
+	struct logq *lq = arg;
+	int rc = qry_run_push_n(lq->run, rec, n, tested);
 
 	if (rc < 0)
 		die(EXIT_FATAL, "out of memory");
@@ -38,7 +52,7 @@ index_query(struct logq *lq)
 		die(EXIT_FATAL, "%s", err);
 	/* parts left out at open were warned about; idx_scan counts the rest */
 	lq->idx_open_bad = lq->idx_warnings;
-	if (idx_scan(ix, lq->q, push, lq, &lq->ist, err, sizeof(err)) < 0)
+	if (idx_scan_weighted(ix, lq->q, push_flat, push_n, lq, &lq->ist, err, sizeof(err)) < 0)
 		die(EXIT_FATAL, "%s: %s", lq->dir, err);
 	idx_close(ix);
 }
@@ -58,7 +72,8 @@ index_explain(const struct logq *lq, const struct qry_run_stats *rs)
 	    st->blocks, skipped, st->skip_time, st->skip_stream, st->skip_token,
 	    st->skip_field, st->skip_range);
 	fprintf(stderr, "logq: explain: blocks read %llu, bytes decoded %llu, rows %llu, "
-	    "rows dropped by pre-filter %llu, records scanned %llu, records matched %llu, output %llu\n",
-	    st->blocks_read, st->bytes_read, st->rows_read, st->rows_prefiltered, st->records,
-	    rs->matched, rs->emitted);
+	    "rows dropped by pre-filter %llu, rows counted by dictionary code %llu, "
+	    "records scanned %llu, records matched %llu, output %llu\n",
+	    st->blocks_read, st->bytes_read, st->rows_read, st->rows_prefiltered, st->rows_counted,
+	    st->records, rs->matched, rs->emitted);
 }

@@ -275,6 +275,23 @@ main(void)
 			qry_free(q);
 		}
 		{
+			/* three-valued: 2 when every record of the block matches */
+			static const struct { const char *q; int want; } jt[] = {
+				{ "*", 2 }, { "disk", 1 }, { "net", 0 }, { "-net", 2 }, { "{s=\"a\"}", 2 },
+				{ "{s=\"a\"} _time:>1970-01-01T00:00:00Z", 2 }, { "{s=\"a\"} disk", 1 },
+				{ "_time:>1970-01-01T00:00:01.5Z", 1 }, { "other:\"\"", 2 },
+				{ "{s=\"b\"} OR *", 2 }, { "NOT {s=\"b\"}", 2 }, { "n:>25", 0 },
+			};
+
+			for (size_t i = 0; i < sizeof(jt) / sizeof(*jt); i++) {
+				struct qry *q = qry_parse(jt[i].q, strlen(jt[i].q), &e);
+
+				ok(q && qry_block_judge(q, &b, NULL) == jt[i].want, "judge %s -> %d",
+				    jt[i].q, jt[i].want);
+				qry_free(q);
+			}
+		}
+		{
 			struct qry *q = qry_parse("{s=\"a\"} OR {s=~\"c.*\"}", 21, &e);
 			struct st_labels m = { 0 };
 
@@ -316,6 +333,70 @@ main(void)
 		ok(all == 0 && n == 3 && !strcmp(names[0], "t") && !strcmp(names[1], "v") &&
 		    !strcmp(names[2], "x"), "stats reads its fields and the filter's");
 		qry_free(q);
+	}
+
+	/* weighted runs: which pipelines take them, and the same answers */
+	{
+		static const struct { const char *q; int want; const char *names; } wt[] = {
+			{ "* | stats count()", 1, "" }, { "x | stats by (g) count(), count_uniq(u)", 1, "g,u" },
+			{ "* | stats by (g) min(n), max(n), quantile(0.5, n) | sort by (g)", 1, "g,n" },
+			{ "* | stats sum(n)", 0, NULL }, { "* | stats avg(n)", 0, NULL }, { "*", 0, NULL },
+			{ "* | limit 1 | stats count()", 0, NULL },
+		};
+		const char *const *names;
+		size_t n;
+
+		for (size_t i = 0; i < sizeof(wt) / sizeof(*wt); i++) {
+			struct qry *q = qry_parse(wt[i].q, strlen(wt[i].q), &e);
+			struct sb l = SB_INIT;
+			int w = q ? qry_run_weighted(q, &names, &n) : -1;
+
+			for (size_t k = 0; w == 1 && k < n; k++)
+				sb_addf(&l, "%s%s", k ? "," : "", names[k]);
+			ok(w == wt[i].want && (w == 0 || !strcmp(l.buf ? l.buf : "", wt[i].names)),
+			    "weighted %s -> %d (%s)", wt[i].q, w, l.buf ? l.buf : "");
+			sb_free(&l);
+			qry_free(q);
+		}
+	}
+	{
+		/* 3 x {g:a,n:1} and 1 x {g:b,n:5}, weighted and one by one */
+		static const char *q1 = "g:* | stats by (g) count() c, min(n), max(n), quantile(0.5, n) q, count_uniq(n) u";
+		struct sb one = SB_INIT, wtd = SB_INIT;
+		struct json_object *a = json_tokener_parse("{\"g\":\"a\",\"n\":\"1\"}");
+		struct json_object *bb = json_tokener_parse("{\"g\":\"b\",\"n\":\"5\"}");
+		struct json_object *none = json_tokener_parse("{\"n\":\"7\"}");
+		struct qry *q = qry_parse(q1, strlen(q1), &e);
+		struct qry_run *r = qry_run_new(q, collect, &one);
+
+		for (int k = 0; k < 3; k++)
+			qry_run_push(r, a);
+		qry_run_push(r, bb);
+		qry_run_push(r, none);
+		qry_run_finish(r);
+		qry_run_free(r);
+		r = qry_run_new(q, collect, &wtd);
+		qry_run_push_n(r, a, 3, 1);
+		qry_run_push_n(r, bb, 1, 0);
+		qry_run_push_n(r, none, 4, 0);
+		qry_run_finish(r);
+		{
+			struct qry_run_stats rs;
+
+			qry_run_get_stats(r, &rs);
+			ok(rs.pushed == 8 && rs.matched == 4, "weighted counters %llu %llu",
+			    rs.pushed, rs.matched);
+		}
+		qry_run_free(r);
+		is_str(wtd.buf, one.buf, "weighted stats equal one by one");
+		is_str(wtd.buf, "{\"g\":\"a\",\"c\":\"3\",\"min(n)\":\"1\",\"max(n)\":\"1\",\"q\":\"1\",\"u\":\"1\"}\n"
+		    "{\"g\":\"b\",\"c\":\"1\",\"min(n)\":\"5\",\"max(n)\":\"5\",\"q\":\"5\",\"u\":\"1\"}\n", "weighted stats");
+		qry_free(q);
+		json_object_put(a);
+		json_object_put(bb);
+		json_object_put(none);
+		sb_free(&one);
+		sb_free(&wtd);
 	}
 
 	/* pipes */
