@@ -10,11 +10,11 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_http URL: up to 5 s for a server to answer
+# wait_http URL [CURL-OPTION...]: up to 5 s for a server to answer
 wait_http() {
 	local i
 	for i in $(seq 50); do
-		curl -s -o /dev/null "$1" && return 0
+		curl -s -o /dev/null "$@" && return 0
 		sleep 0.1
 	done
 	echo "server at $1 did not come up" >&2
@@ -51,6 +51,53 @@ X
 	N=http://127.0.0.1:$NPORT
 }
 
+# start_nginx_tls: nginx over TLS with a certificate for 127.0.0.1 signed by
+# a throwaway CA (ca.pem); sets S=https://127.0.0.1:PORT
+start_nginx_tls() {
+	mkdir -p www ngxs/tmp
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+		-subj /CN=logkit-test-ca 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr \
+		-subj /CN=127.0.0.1 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' > srv.ext
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile srv.ext -out srv.pem 2>/dev/null
+	SPORT=$(free_port)
+	cat > ngxs/nginx.conf <<X
+daemon off;
+master_process off;
+pid $T/ngxs/nginx.pid;
+error_log $T/ngxs/error.log;
+events { worker_connections 64; }
+http {
+	access_log $T/ngxs/access.log;
+	client_body_temp_path $T/ngxs/tmp;
+	proxy_temp_path $T/ngxs/tmp;
+	fastcgi_temp_path $T/ngxs/tmp;
+	uwsgi_temp_path $T/ngxs/tmp;
+	scgi_temp_path $T/ngxs/tmp;
+	server {
+		listen 127.0.0.1:$SPORT ssl;
+		ssl_certificate $T/srv.pem;
+		ssl_certificate_key $T/srv.key;
+		root $T/www;
+	}
+}
+X
+	timeout 120 nginx -c "$T/ngxs/nginx.conf" -p "$T/ngxs" 2>ngxs/stderr &
+	NGINXS_PID=$!
+	echo ok > www/ping
+	wait_http "https://127.0.0.1:$SPORT/ping" --cacert ca.pem
+	S=https://127.0.0.1:$SPORT
+}
+
+# small_fs DIR: a 1 MiB tmpfs at DIR (a disk that fills up), or skip
+small_fs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o size=1m tmpfs "$1" 2>/dev/null || skip "cannot mount a tmpfs here"
+	SMALL_FS=$1
+}
+
 # start_fault NAME: an httpfault server; sets ${NAME}_PORT, logs to NAME.log
 start_fault() {
 	python3 "$FAULT" --port-file "$1.port" --log "$1.log" --payload-out payload --lifetime 120 &
@@ -62,9 +109,10 @@ start_fault() {
 
 local_teardown() {
 	local p
-	for p in "${NGINX_PID:-}" "${A_PID:-}" "${B_PID:-}"; do
+	for p in "${NGINX_PID:-}" "${NGINXS_PID:-}" "${A_PID:-}" "${B_PID:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
+	[ -n "${SMALL_FS:-}" ] && umount "$SMALL_FS" 2>/dev/null
 	return 0
 }
 
@@ -153,6 +201,15 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 
 @test "faults: a connection dropped mid-body resumes; without a validator it restarts" {
 	start_fault A
+	# No retry left: the .part stays, never a half file under the final name; the next run resumes it.
+	run -1 --separate-stderr logfetch --retries 0 -o c0 "http://127.0.0.1:$A_PORT/drop/w.bin"
+	[ "$stderr" = "logfetch: http://127.0.0.1:$A_PORT/drop/w.bin: transfer closed with 150000 bytes remaining to read" ]
+	[ ! -e c0/w.bin ]
+	[ "$(stat -c %s c0/w.bin.part)" -eq 150000 ]
+	run -0 --separate-stderr logfetch -o c0 "http://127.0.0.1:$A_PORT/drop/w.bin"
+	[[ $output == *'"bytes":300000,"status":"resumed"'*'"http_status":206'* ]]
+	cmp payload c0/w.bin
+	[ ! -e c0/w.bin.part ]
 	run -0 --separate-stderr logfetch "http://127.0.0.1:$A_PORT/drop/x.bin"
 	[[ $output == *'"bytes":300000,"status":"resumed"'*'"http_status":206'* ]]
 	cmp payload cache/x.bin
@@ -181,6 +238,12 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	[ "$(requests A.log /always500/c.bin)" -eq 3 ]
 	run -1 --separate-stderr logfetch "$P/forbidden/d.bin"
 	[ "$(requests A.log /forbidden/d.bin)" -eq 1 ]
+	run -1 --separate-stderr logfetch "$P/gone/d.bin"
+	[ "$(requests A.log /gone/d.bin)" -eq 1 ]
+	# 408 is the one 4xx besides 429 that is worth asking again.
+	run -0 --separate-stderr logfetch "$P/timeout408/g.bin"
+	[ "$(requests A.log /timeout408/g.bin)" -eq 2 ]
+	cmp payload cache/g.bin
 	run -1 --separate-stderr logfetch --retries 1 "http://127.0.0.1:$(free_port)/x.bin"
 	[[ $stderr == *"(after 2 attempts)"* ]]
 	run -1 --separate-stderr timeout 10 logfetch --retries 50 --max-time 1 "$P/always500/e.bin"
@@ -215,6 +278,7 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	run -0 --separate-stderr logfetch -o c1 --header-file hdr "$P/redirect?to=$Q/file/a.bin"
 	run -0 --separate-stderr logfetch -o c2 --user alice --password-file pw "$P/redirect?to=$Q/file/b.bin"
 	run -0 --separate-stderr logfetch -o c3 --netrc-file netrc "$P/redirect?to=$Q/file/c.bin"
+	LOGFETCH_PASSWORD=from-env run -0 --separate-stderr logfetch -o c6 --user bob "$P/redirect?to=$Q/file/f.bin"
 	run -0 --separate-stderr logfetch -o c4 --header-file hdr "$P/redirect?to=http://localhost:$A_PORT/file/d.bin"
 	# Same origin: the credentials follow.
 	run -0 --separate-stderr logfetch -o c5 --header-file hdr "$P/redirect?to=/file/e.bin"
@@ -222,6 +286,7 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	grep -q 's3cret-token' A.log
 	grep -q 'Basic YWxpY2U6aHVudGVyMg==' A.log
 	grep -q 'Basic bnVzZXI6bnBhc3M=' A.log
+	grep -q "Basic $(printf bob:from-env | base64)" A.log
 	grep -q '/file/a.bin' B.log
 	run ! grep -qi 'authorization\|x-api-key' B.log
 	# (the /redirect request itself carries them: look at the hop's own line)
@@ -273,6 +338,37 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	[ -z "$stderr" ]
 }
 
+@test "-j: at most N downloads at once, and they do run at once" {
+	start_fault A
+	local P=http://127.0.0.1:$A_PORT
+	run -0 --separate-stderr logfetch -j 3 -o c1 "$P/slow/s1.bin" "$P/slow/s2.bin" "$P/slow/s3.bin" \
+		"$P/slow/s4.bin" "$P/slow/s5.bin" "$P/slow/s6.bin"
+	[ "${#lines[@]}" -eq 6 ]
+	# inflight: how many /slow/ requests the server was holding when this one came
+	inflight() { python3 -c 'import json,sys; print(max(json.loads(l)["inflight"] for l in open("A.log") if sys.argv[1] in l))' "$1"; }
+	[ "$(inflight /slow/s)" -eq 3 ]
+	run -0 --separate-stderr logfetch -j 1 -o c2 "$P/slow/t1.bin" "$P/slow/t2.bin" "$P/slow/t3.bin"
+	[ "$(inflight /slow/t)" -eq 1 ]
+	for i in 1 2 3 4 5 6; do cmp payload "c1/s$i.bin"; done
+}
+
+@test "TLS: peers are verified; --cacert adds the CA that signed the server" {
+	start_nginx_tls
+	head -c 100000 /dev/urandom > www/a.bin
+	run -1 --separate-stderr logfetch "$S/a.bin"
+	[[ $stderr == "logfetch: $S/a.bin: SSL certificate problem: "* ]]
+	[[ $stderr != *"(after"* ]]	# not a transient failure: no retries
+	[ ! -e cache/a.bin ]
+	[ ! -e cache/a.bin.part ]
+	run -0 --separate-stderr logfetch --cacert ca.pem "$S/a.bin"
+	[[ $output == *'"status":"downloaded"'* ]]
+	cmp www/a.bin cache/a.bin
+	# Another CA does not vouch for this server.
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout o.key -out other.pem -days 2 -subj /CN=other 2>/dev/null
+	run -1 --separate-stderr logfetch -o c2 --cacert other.pem "$S/a.bin"
+	[[ $stderr == *"SSL certificate problem"* ]]
+}
+
 @test "stdin: records with url and sha256, bad lines named by number, binary input stops, a huge line" {
 	start_nginx
 	head -c 1000 /dev/urandom > www/a.log
@@ -321,6 +417,45 @@ requests() { grep -c "\"path\": \"$2" "$1" || true; }
 	[ ! -e cache/.a.log.meta ]
 	run -0 --separate-stderr logfetch --sha256 "$(sha256sum < www/a.log | cut -c1-64)" "$N/a.log"
 	[[ $output == *'"status":"downloaded"'*'"http_status":200'* ]]
+}
+
+@test "pipeline: logfetch | logunpack --lines and logfetch | logunpack, from nginx" {
+	start_nginx
+	mkdir -p src/run
+	printf '{"level":"error","msg":"disk full"}\nnot json {\n' > src/run/app.log
+	printf 'boot\nready\n' > src/run/service.log
+	tar -C src -cf - run/app.log run/service.log | zstd -q -o www/R.tar.zst
+	run -0 --separate-stderr bash -c 'set -o pipefail; logfetch --run-id R "$1/R.tar.zst" | logunpack --lines' _ "$N"
+	printf '%s\n' "$output" > actual
+	cat > expected <<'X'
+{"level":"error","msg":"disk full","_file":"run/app.log","_line":1}
+{"_msg":"not json {","_file":"run/app.log","_line":2}
+{"_msg":"boot","_file":"run/service.log","_line":1}
+{"_msg":"ready","_file":"run/service.log","_line":2}
+X
+	expect_same expected actual
+	[ -z "$stderr" ]
+	# The second time the archive is cached; the records still lead to it.
+	run -0 --separate-stderr bash -c 'set -o pipefail; logfetch --run-id R "$1/R.tar.zst" | logunpack' _ "$N"
+	[[ $output == *'{"archive":"cache/R/R.tar.zst","path":"cache/R/R/run/app.log","bytes":'* ]]
+	diff -r src/run cache/R/R/run
+	[ "$(grep -c '"GET /R.tar.zst HTTP/1.1" 304' ngx/access.log)" -eq 1 ]
+}
+
+@test "a full disk: the .part is named and kept for a later resume, the final name never holds it" {
+	start_nginx
+	head -c 3000000 /dev/urandom > www/big.bin
+	small_fs "$T/small"
+	run -1 --separate-stderr logfetch -o small "$N/big.bin"
+	[ "$stderr" = "logfetch: $N/big.bin: small/big.bin.part: No space left on device" ]
+	[[ $output == *'"status":"failed"'* ]]
+	[ ! -e small/big.bin ]
+	[ -s small/big.bin.part ]
+	# Room again: the same .part resumes.
+	cp -a small c2
+	run -0 --separate-stderr logfetch -o c2 "$N/big.bin"
+	[[ $output == *'"status":"resumed"'*'"http_status":206'* ]]
+	cmp www/big.bin c2/big.bin
 }
 
 @test "progress: a row per running download on a terminal, control characters neutralised" {

@@ -17,6 +17,10 @@ Every request is logged as one JSON line (method, path, headers) to --log.
   /loop/N             302 to /loop/N+1 forever
   /changing/NAME      like /file/ but the ETag and body change on every GET
                       after the first one is cut half way
+  /timeout408/NAME    first GET 408 Request Timeout, then like /file/
+  /slow/NAME          like /file/ after 0.5 s; the log line of each request
+                      has "inflight": how many /slow/ requests were being
+                      served at once, this one included (for -j)
 Options: --port-file F (the chosen port is written there), --log F,
 --payload-size N, --payload-out F (the payload, to compare with),
 --lifetime S (exit after S seconds, default 300).
@@ -51,12 +55,13 @@ class H(BaseHTTPRequestHandler):
             state[key] = state.get(key, 0) + 1
             return state[key]
 
-    def record(self):
+    def record(self, **extra):
         with lock, open(self.server.logpath, "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
-                                "port": self.server.server_address[1],
-                                "time": time.time(),
-                                "headers": {k: v for k, v in self.headers.items()}}) + "\n")
+            f.write(json.dumps(dict({"method": self.command, "path": self.path,
+                                     "port": self.server.server_address[1],
+                                     "time": time.time(),
+                                     "headers": {k: v for k, v in self.headers.items()}},
+                                    **extra)) + "\n")
 
     def simple(self, code, body=b"", headers=()):
         self.send_response(code)
@@ -96,11 +101,22 @@ class H(BaseHTTPRequestHandler):
         self.connection.shutdown(2)
 
     def do_GET(self):
-        self.record()
         data = self.server.payload
         p = self.path
         parts = p.split("/")
         kind = parts[1] if len(parts) > 1 else ""
+        if kind == "slow":
+            with lock:
+                state["inflight"] = state.get("inflight", 0) + 1
+                n = state["inflight"]
+            self.record(inflight=n)
+            time.sleep(0.5)
+            # Out of the count before the answer: the client's next
+            # request can only come after it.
+            with lock:
+                state["inflight"] -= 1
+            return self.serve(data)
+        self.record()
         if kind == "file":
             return self.serve(data)
         if kind in ("drop", "drop-noetag"):
@@ -120,6 +136,10 @@ class H(BaseHTTPRequestHandler):
         if kind == "busy":
             if self.count(p) == 1:
                 return self.simple(429, b"slow down\n", [("Retry-After", "1")])
+            return self.serve(data)
+        if kind == "timeout408":
+            if self.count(p) == 1:
+                return self.simple(408, b"request timeout\n")
             return self.serve(data)
         if kind == "gone":
             return self.simple(404, b"no such file\n")
