@@ -62,6 +62,40 @@ records() {
 	[ "$(jq -r ._time stored | head -1)" = "$(jq -r ._time in | head -1)" ]
 }
 
+@test "logpush: --batch-bytes cuts batches by size, --batch-size by count, whichever first" {
+	start victorialogs
+	# 40 records of about 100 bytes: a batch goes once it holds 1000 bytes
+	for i in $(seq 1 40); do printf '{"_msg":"%s","n":%d}\n' "$(printf 'x%.0s' $(seq 80))" "$i"; done > in
+	run -0 --separate-stderr logpush --to victorialogs --no-gzip --batch-bytes 1000 "$URL" < in
+	[ "$(jq -r '[.sent,.batches] | @tsv' <<< "$output")" = "$(printf '40\t4')" ]
+	[ "$(jq -s '.[:-1] | map(select(.bytes < 1000 or .bytes > 1100)) | length' requests)" = 0 ]
+	: > requests
+	run -0 --separate-stderr logpush --to victorialogs --no-gzip --batch-bytes 1000 --batch-size 4 "$URL" < in
+	[ "$(jq -r .batches <<< "$output")" = 10 ]
+	[ "$(wc -l < stored)" -eq 80 ]
+}
+
+@test "logpush: --stream-fields name the stream when records have no _stream" {
+	start victorialogs
+	printf '{"_msg":"a","app":"web","host":"h1"}\n{"_msg":"b","app":"db","host":"h2"}\n' > in
+	run -0 --separate-stderr logpush --to victorialogs --stream-fields app,host "$URL" < in
+	[ "$(jq -r .query._stream_fields requests)" = "app,host" ]
+	jq -r ._stream stored > got
+	printf '{app="web",host="h1"}\n{app="db",host="h2"}\n' > expected
+	expect_same expected got
+}
+
+@test "logpush: truncated input: a last line without newline is a record, a cut object is rejected" {
+	start victorialogs
+	printf '{"_msg":"one"}\n{"_msg":"two"}' > in
+	run -0 --separate-stderr logpush --to victorialogs "$URL" < in
+	[ "$(jq -r ._msg stored | paste -sd,)" = "one,two" ]
+	printf '{"_msg":"three"}\n{"_msg":"fo' > in
+	run -1 --separate-stderr logpush --to victorialogs --dead-letter dl "$URL" < in
+	[ "$(jq -r '[.sent,.rejected] | @tsv' <<< "$output")" = "$(printf '1\t1')" ]
+	[ "$(jq -r '[.reason,.line] | @tsv' dl)" = "$(printf '<stdin>:2: not a JSON object\t{"_msg":"fo')" ]
+}
+
 @test "logpush: secrets come from files: bearer and basic" {
 	start victorialogs
 	printf 's3cret\n' > tok
@@ -143,6 +177,8 @@ records() {
 	jq -r '.reason' dl | cut -d, -f1 | sort > got
 	printf '<stdin>:5: no stream labels (Loki needs one; see --stream-fields)\nentry for stream '"'"'{app="a"}'"'"' has timestamp too old: 2001-01-01T00:00:00Z\n' > expected
 	expect_same expected got
+	# JSON bodies, gzip
+	[ "$(jq -r '[.path,.content_type,.content_encoding] | @tsv' requests | sort -u)" = "$(printf '/loki/api/v1/push\tapplication/json\tgzip')" ]
 	# --loki-line json: the whole record is the line
 	head -1 in > one
 	run -0 logpush --to loki --loki-line json "$URL" < one
@@ -151,6 +187,26 @@ records() {
 	sed -n 2p in > older
 	run -1 logpush --to loki --dead-letter dl3 "$URL" < older
 	[[ "$(jq -r .reason dl3)" == *"entry out of order"* ]]
+}
+
+@test "logpush loki: 429 and 5xx are retried with backoff, Retry-After honoured" {
+	start loki
+	curl -s -XPOST "$URL/_test/fail?status=429&retry_after=1&count=1" > /dev/null
+	curl -s -XPOST "$URL/_test/fail?status=500&count=1" > /dev/null
+	curl -s -XPOST "$URL/_test/fail?status=502&count=1" > /dev/null
+	records 6 > in
+	s=$(date +%s%N)
+	run -0 --separate-stderr logpush --to loki --backoff 5ms --outcomes "$URL" < in
+	e=$(date +%s%N)
+	[ $(( (e - s) / 1000000 )) -ge 1000 ]
+	[ "$(head -1 <<< "$output" | jq -r '[.status,.http,.attempts,.sent] | @tsv')" = "$(printf 'delivered\t204\t4\t6')" ]
+	[ "$(wc -l < stored)" -eq 6 ]
+	# 400 is permanent: one attempt, the batch dead-lettered
+	curl -s -XPOST "$URL/_test/fail?status=400&count=1" > /dev/null
+	records 2 > in2
+	run -1 --separate-stderr logpush --to loki --dead-letter dl --outcomes "$URL" < in2
+	[ "$(head -1 <<< "$output" | jq -r '[.status,.attempts,.rejected] | @tsv')" = "$(printf 'rejected\t1\t2')" ]
+	[ "$(wc -l < dl)" -eq 2 ]
 }
 
 @test "logpush elasticsearch: _bulk per-item errors dead-lettered, 429 items retried alone" {
