@@ -238,7 +238,9 @@ sort_finish(struct qry_run *r, struct stage *st, size_t i)
 
 	sort_run = r;
 	r->sorting = st;
-	qsort(st->items, st->nitems, sizeof(*st->items), qsort_cmp);
+	/* qsort(NULL, 0, ...) is undefined (UBSan says so) */
+	if (st->nitems > 1)
+		qsort(st->items, st->nitems, sizeof(*st->items), qsort_cmp);
 	for (size_t k = 0; k < st->nitems && rc == 0; k++) {
 		if (k < pp->off)
 			continue;

@@ -1,5 +1,6 @@
-/* qry_parse.c: fuzz the LogsQL parser, then run the query over a few records and the push-down. */
+/* qry_parse.c: fuzz the LogsQL parser, then run the query over a few records, the push-down and the LogQL form. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../common/qry.h"
@@ -43,6 +44,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	(void)qry_format(q, &s);
 	sb_free(&s);
+	{
+		struct qry_logql lq = { SB_INIT, 0, 0, 0 };
+		char why[200];
+
+		(void)qry_has_relative_time(q);
+		/* a translation is a selector first, with a range that is not upside down */
+		if (qry_to_logql(q, &lq, why, sizeof(why)) == 0 &&
+		    (lq.expr.len < 2 || lq.expr.buf[0] != '{' || lq.start > lq.end))
+			abort();
+		sb_free(&lq.expr);
+	}
 	(void)qry_time_bounds(q, &lo, &hi);
 	(void)st_set(&l, "a", "x", 1);
 	(void)qry_stream_may_match(q, &l);
