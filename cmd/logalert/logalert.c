@@ -158,8 +158,7 @@ release(int64_t upto, int all)
 		json_object_put(it.rec);
 		raw_put(it.raw);
 	}
-	if (!all)
-		win_advance(upto);
+	win_advance(upto);
 }
 
 /*
@@ -393,6 +392,8 @@ one_line(const char *line, size_t len, const char *name, unsigned long long line
 	if (i == len)
 		return;
 	nrec++;
+	if (E.n == 0)
+		return;	/* every rule is disabled */
 	if (truncated) {
 		nbad++;
 		warn_line("%s:%llu: record longer than %u bytes, skipped", name, lineno, MAX_LINE);
@@ -718,8 +719,12 @@ main(int argc, char **argv)
 	if (o.load_history)
 		st_load_history(o.history);
 	restored = st_restored_clock();
-	if (o.clock_now)
+	if (o.clock_now) {
 		restored = NEVER;	/* arrival times are never "seen" */
+		/* a wall clock set back since the last run must not make every arrival late */
+		if (E.clock != NEVER && E.clock > mono_ns())
+			E.clock = mono_ns();
+	}
 	ev_init();
 	nt_init();
 	if (argc == 0) {
@@ -750,14 +755,14 @@ main(int argc, char **argv)
 	 * they are.  Records held for --max-lateness are judged now, unless
 	 * --state keeps them for the next run.
 	 */
-	if (!o.state)
-		release(0, 1);
+	if (!o.state && pq.maxseen != NEVER)
+		release(pq.maxseen, 1);
 	for (size_t k = 0; k < E.n; k++)
 		win_sweep(&E.rr[k]);
 	if (o.summary)
 		ev_summary(nrec, nbad, nlate, nuntimed, nseen);
 	if (nseen > 0)
-		warn_msg("%llu records at or before the restored clock were skipped (seen before)",
+		warn_msg("%llu records older than the restored clock were skipped (seen before)",
 		    (unsigned long long)nseen);
 	if (o.state)
 		st_save(o.state, &pq);

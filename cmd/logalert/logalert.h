@@ -78,6 +78,7 @@ struct group {
 	size_t nsmp, smphead;
 	/* alerting */
 	int open;		/* fired, not resolved yet */
+	int from_history;	/* open says so in --load-history, not a window of ours */
 	int64_t since;		/* when the open alert first fired */
 	int64_t last_fire;	/* NEVER */
 	int64_t wake;		/* timer due (cooldown over), or INT64_MAX */

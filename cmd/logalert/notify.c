@@ -363,6 +363,8 @@ post_once(const char *url, const struct http_cred *c, const char *p, size_t n,
 		for (size_t i = 0; i < resp.len; i++)
 			if ((unsigned char)resp.buf[i] < 0x20)
 				resp.buf[i] = ' ';
+		while (resp.len > 0 && resp.buf[resp.len - 1] == ' ')
+			resp.len--;
 		snprintf(why, wsz, "HTTP %ld%s%.*s", status, resp.len ? ": " : "",
 		    (int)(resp.len > 200 ? 200 : resp.len), resp.buf ? resp.buf : "");
 		if (k == HTTP_DONE)

@@ -547,6 +547,7 @@ st_load_history(const char *path)
 			if (!g->open)
 				g->since = t;
 			g->open = 1;
+			g->from_history = 1;
 			g->last_fire = t;
 			if (json_object_object_get_ex(ev, "annotations", &v) &&
 			    json_object_is_type(v, json_type_object)) {
@@ -556,6 +557,7 @@ st_load_history(const char *path)
 			}
 		} else {
 			g->open = 0;
+			g->from_history = 0;
 		}
 		if (newest == NEVER || t > newest)
 			newest = t;
@@ -565,11 +567,9 @@ st_load_history(const char *path)
 		die_errno(EXIT_FATAL, "%s", path);
 	rec_reader_free(&rd);
 	close(fd);
-	if (newest != NEVER && (E.clock == NEVER || newest > E.clock)) {
+	/* the windows start empty: the first record of this run is their origin */
+	if (newest != NEVER && (E.clock == NEVER || newest > E.clock))
 		E.clock = newest;
-		if (E.origin == NEVER)
-			E.origin = newest;
-	}
 	restored = E.clock;
 	for (size_t k = 0; k < E.n; k++)
 		for (struct group *g = E.rr[k].first; g; g = g->next)

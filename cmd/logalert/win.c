@@ -653,12 +653,16 @@ eval(struct rrule *rr, struct group *g, int64_t t)
 	const struct ar_rule *r = rr->r;
 	int below = r->op == AR_LT || r->op == AR_LE;
 	int64_t cd = r->cooldown;
+	int covered = E.origin != NEVER && t - E.origin >= r->window;
 	int cond;
 
-	if (below && (E.origin == NEVER || t - E.origin < r->window))
+	if (below && !covered)
 		cond = 0;
 	else
 		cond = ar_holds(r, win_value(rr, g));
+	/* an alert from --load-history stays open until a whole window says otherwise */
+	if (!cond && g->open && g->from_history && !covered)
+		return;
 	if (cond) {
 		int due = g->last_fire == NEVER || t - g->last_fire >= cd;
 
