@@ -62,7 +62,7 @@ struct fw {
 	struct fwf *f;
 	size_t n, cur, scan;
 	unsigned burst;
-	int round_end, round_had, idle_due;
+	int round_end, round_had, idle_due, flush_due;
 	int64_t last_any;
 	struct pollfd *pfd;
 	char *state, *lockpath;
@@ -887,7 +887,14 @@ fw_next(struct fw *w, struct fw_ev *ev)
 		}
 		if (!w->o.follow)
 			return 0;
-		/* A round over every file is done. */
+		/* A round over every file is done.  Pipes at their end and
+		   files that failed to read have nothing more to give. */
+		size_t live = 0;
+
+		for (size_t i = 0; i < w->n; i++)
+			live += !w->f[i].done;
+		if (live == 0)
+			return 0;
 		int64_t now = now_ms();
 
 		if (!w->round_end) {
@@ -902,7 +909,7 @@ fw_next(struct fw *w, struct fw_ev *ev)
 				}
 			if (w->round_had) {
 				w->last_any = now;
-				w->idle_due = 1;
+				w->idle_due = w->flush_due = 1;
 			}
 		}
 		/* a file quiet for poll_ms: its pending event is complete */
@@ -911,6 +918,7 @@ fw_next(struct fw *w, struct fw_ev *ev)
 
 			if (f->dirty && now - f->last >= w->o.poll_ms) {
 				push_end(w, f);
+				w->flush_due = 1;
 				break;
 			}
 		}
@@ -918,6 +926,12 @@ fw_next(struct fw *w, struct fw_ev *ev)
 			continue;
 		w->round_end = 0;
 		w->cur = 0;
+		if (w->flush_due) {
+			w->flush_due = 0;
+			memset(ev, 0, sizeof(*ev));
+			ev->kind = FW_FLUSH;
+			return 1;
+		}
 		if (w->round_had)
 			continue;
 		if (w->idle_due && now - w->last_any >= w->o.poll_ms) {

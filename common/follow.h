@@ -40,8 +40,12 @@ enum fw_kind {
 			   a file that could not be opened); ev->file names it */
 	FW_IDLE,	/* following, and nothing new arrived for poll_ms: a
 			   moment to flush pending events and stdout */
-	FW_END,		/* file ev->file reached its end or was rotated away:
-			   flush what is pending for it */
+	FW_END,		/* file ev->file reached its end or was rotated away
+			   (following: or has been quiet for poll_ms while
+			   others were not): flush what is pending for it */
+	FW_FLUSH,	/* following: every line ready so far was handed out:
+			   a moment to flush stdout (but not pending events,
+			   whose next line may be on its way) */
 };
 
 struct fw_ev {

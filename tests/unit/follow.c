@@ -51,6 +51,8 @@ run(struct fw *w)
 		case FW_END:
 			k += (size_t)snprintf(events + k, sizeof(events) - k, "E%zu|", ev.file);
 			break;
+		case FW_FLUSH:
+			break;
 		case FW_IDLE:
 			return events;
 		}
