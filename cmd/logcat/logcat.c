@@ -18,7 +18,8 @@ static const char synopsis[] =
     "usage: logcat [-fu] [--format NAME] [--time-field F] [--msg-field F]\n"
     "              [--level-field F] [--stream K=V] [--stream-fields A,B]\n"
     "              [--add K=V] [--time-now] [--skip-invalid]\n"
-    "              [--max-event-bytes N] [--from-start] [--state FILE] [FILE...]\n";
+    "              [--max-event-bytes N] [--from-start] [--sleep-interval S]\n"
+    "              [--state FILE] [FILE...]\n";
 
 static void __attribute__((noreturn))
 usage(void)
@@ -265,6 +266,22 @@ split_kv(const char *opt, const char *arg)
 	return kv;
 }
 
+/* Seconds with a fraction, like tail -s: "0.05" to "60", in ms. */
+static int
+parse_interval(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !(v >= 0.001 && v <= 60)) {
+		warn_msg("%s: bad interval '%s' (0.001 to 60 seconds)", opt, s);
+		usage();
+	}
+	return (int)(v * 1000 + 0.5);
+}
+
 /* "1048576", "64K", "1M", "1G". */
 static size_t
 parse_size(const char *opt, const char *s)
@@ -311,7 +328,7 @@ summary(const struct lc *lc)
 
 enum {
 	OPT_FORMAT = 256, OPT_FROM_START, OPT_LEVEL_FIELD, OPT_MAX_EVENT, OPT_MSG_FIELD,
-	OPT_SKIP_INVALID, OPT_STATE, OPT_STREAM, OPT_STREAM_FIELDS, OPT_TIME_FIELD,
+	OPT_SKIP_INVALID, OPT_SLEEP, OPT_STATE, OPT_STREAM, OPT_STREAM_FIELDS, OPT_TIME_FIELD,
 	OPT_TIME_NOW, OPT_VERSION,
 };
 
@@ -328,6 +345,7 @@ main(int argc, char **argv)
 		{ "max-event-bytes", required_argument, NULL, OPT_MAX_EVENT },
 		{ "msg-field", required_argument, NULL, OPT_MSG_FIELD },
 		{ "skip-invalid", no_argument, NULL, OPT_SKIP_INVALID },
+		{ "sleep-interval", required_argument, NULL, OPT_SLEEP },
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "stream", required_argument, NULL, OPT_STREAM },
 		{ "stream-fields", required_argument, NULL, OPT_STREAM_FIELDS },
@@ -382,6 +400,9 @@ main(int argc, char **argv)
 		case OPT_SKIP_INVALID:
 			lc.skip_invalid = 1;
 			break;
+		case OPT_SLEEP:
+			lc.poll_ms = parse_interval("--sleep-interval", optarg);
+			break;
 		case OPT_STATE:
 			lc.state = optarg;
 			break;
@@ -422,8 +443,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (lc.from_start && !lc.follow) {
-		warn_msg("--from-start needs -f");
+	if ((lc.from_start || lc.poll_ms) && !lc.follow) {
+		warn_msg("%s needs -f", lc.from_start ? "--from-start" : "--sleep-interval");
 		usage();
 	}
 	if (argc == 0) {

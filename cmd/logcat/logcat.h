@@ -51,6 +51,7 @@ struct lc {
 	struct sb fixed_stream;	/* the _stream value as JSON text, when no
 				   --stream-fields; empty without labels */
 	int skip_invalid, time_now, unbuffered, follow, from_start;
+	int poll_ms;		/* --sleep-interval, in ms (0: the follower's default) */
 	const char *state;
 	size_t max_event;
 	struct lf_ctx ctx;
