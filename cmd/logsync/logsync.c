@@ -121,19 +121,41 @@ lock_dest(const char *dest, const char *file)
 }
 
 /*
- * Write the run's status (temp file and rename, so --status never sees
- * half).  No fsync: it is rewritten every run, and the fsync cost more
- * than the rest of a no-change run's overhead.
+ * Replace file with buf (temp file and rename, so a reader never sees
+ * half); a failure only warns.  No fsync: what goes through here is
+ * rewritten every run (the status) or merely saves work (rsync-ok), and
+ * the fsync cost more than the rest of a no-change run's overhead.
  */
+static void
+write_file(const char *file, const char *buf, size_t len)
+{
+	struct sb tmp = SB_INIT;
+	FILE *fp;
+
+	int ok;
+
+	sb_addf(&tmp, "%s.tmp", file);
+	if ((fp = fopen(tmp.buf, "w")) != NULL) {
+		ok = fwrite(buf, 1, len, fp) == len && fflush(fp) == 0;
+		ok = fclose(fp) == 0 && ok && rename(tmp.buf, file) == 0;
+	} else
+		ok = 0;
+	if (!ok) {
+		warn_errno("%s", file);
+		unlink(tmp.buf);
+	}
+	sb_free(&tmp);
+}
+
+/* Write the run's status. */
 static void
 write_status(const char *file, struct source *src, struct result *res, int nsrc,
     int64_t start, int64_t end, int64_t next)
 {
-	struct sb out = SB_INIT, tmp = SB_INIT;
+	struct sb out = SB_INIT;
 	uint64_t fn = 0, fc = 0, bytes = 0, errs = 0;
 	char tbuf[TS_BUFSZ];
 	struct jw w, sw;
-	FILE *fp;
 
 	for (int i = 0; i < nsrc; i++) {
 		fn += res[i].files_new;
@@ -174,15 +196,8 @@ write_status(const char *file, struct source *src, struct result *res, int nsrc,
 	sb_addc(&out, ']');
 	jw_end(&w);
 	sb_addc(&out, '\n');
-	sb_addf(&tmp, "%s.tmp", file);
-	if ((fp = fopen(tmp.buf, "w")) == NULL ||
-	    fwrite(out.buf, 1, out.len, fp) != out.len || fflush(fp) != 0 ||
-	    fclose(fp) != 0 || rename(tmp.buf, file) < 0) {
-		warn_errno("%s", file);
-		unlink(tmp.buf);
-	}
+	write_file(file, out.buf, out.len);
 	sb_free(&out);
-	sb_free(&tmp);
 }
 
 static int
@@ -242,6 +257,7 @@ main(int argc, char **argv)
 	struct result *res;
 	struct state st = { 0 };
 	struct sb meta = SB_INIT, lockf = SB_INIT, statusf = SB_INIT, statef = SB_INIT;
+	struct sb okf = SB_INIT, stamp = SB_INIT, uncleanf = SB_INIT;
 	struct sigaction sa;
 	sigset_t block;
 	char err[1024];
@@ -359,25 +375,44 @@ main(int argc, char **argv)
 					/* each run's --delete would remove the other's copies */
 					die(EXIT_FATAL, "--delete-missing: %s and %s both sync into %s/%s",
 					    src[j].arg, src[i].arg, o.dest, src[i].host);
-	if (rsync_check_version(&o, err, sizeof(err)) < 0 ||
+	sb_addf(&okf, "%s/rsync-ok", meta.buf);
+	if (rsync_check_version(&o, okf.buf, &stamp, err, sizeof(err)) < 0 ||
 	    rsync_check_opts(&o, err, sizeof(err)) < 0)
 		die(EXIT_FATAL, "%s", err);
 
 	mkdirs(meta.buf);
 	sb_addf(&lockf, "%s/lock", meta.buf);
 	lock_dest(o.dest, lockf.buf);
+	if (stamp.len)
+		write_file(okf.buf, stamp.buf, stamp.len);
 	if (!o.state) {
 		sb_addf(&statef, "%s/state", meta.buf);
 		o.state = statef.buf;
 	}
 	if (state_load(&st, o.state, err, sizeof(err)) < 0)
 		die(EXIT_FATAL, "%s", err);
+	sb_addf(&uncleanf, "%s.unclean", o.state);
 
 	for (;;) {
 		int64_t start = wall_ns(), next = 0;
+		int fd;
 
 		got_usr1 = 0;
 		rval = EXIT_OK;
+		/*
+		 * A file rsync copied in a run that then died (or failed) before
+		 * it was reported and saved in the state is unchanged for rsync
+		 * now: only a listing of every file (-ii), each compared with the
+		 * state, finds it.  STATE.unclean exists from the start of a run
+		 * until one ends with every source synced and the state saved;
+		 * while it does, and while the state is empty, runs list every
+		 * file.  Other runs list only what rsync copies (-i), which keeps
+		 * a no-change run close to a bare rsync.
+		 */
+		o.list_all = st.n == 0 || access(uncleanf.buf, F_OK) == 0;
+		if ((fd = open(uncleanf.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+			die_errno(EXIT_FATAL, "%s", uncleanf.buf);
+		close(fd);
 		for (int i = 0; i < nsrc && !got_int; i++) {
 			sync_source(&o, &src[i], &st, &res[i]);
 			if (!res[i].ok) {
@@ -390,6 +425,8 @@ main(int argc, char **argv)
 				st.dirty = 0;
 			}
 		}
+		if (rval == EXIT_OK && !got_int && unlink(uncleanf.buf) < 0)
+			die_errno(EXIT_FATAL, "%s", uncleanf.buf);
 		if (o.interval && !got_term && !got_int)
 			next = wall_ns() + (int64_t)o.interval * 1000000000;
 		write_status(statusf.buf, src, res, nsrc, start, wall_ns(), next);
@@ -424,6 +461,9 @@ main(int argc, char **argv)
 	sb_free(&lockf);
 	sb_free(&statusf);
 	sb_free(&statef);
+	sb_free(&okf);
+	sb_free(&uncleanf);
+	sb_free(&stamp);
 	out_close();
 	return rval;
 }

@@ -17,6 +17,7 @@ struct opts {
 	int timeout;			/* seconds; rsync --timeout and ssh ConnectTimeout */
 	int interval;			/* 0: --once */
 	int accept_new, delete_missing, allow_old, verbose;
+	int list_all;			/* this run: -ii, every file, not only the copied ones */
 	const char *rsync, *ssh;	/* programs ($LOGSYNC_RSYNC, $LOGSYNC_SSH) */
 };
 
@@ -65,8 +66,14 @@ int source_parse(struct source *s, const char *arg, char *err, size_t errsz);
 /* Run rsync for one source, print the new/changed files, update st. */
 void sync_source(const struct opts *o, struct source *s, struct state *st,
     struct result *r);
-/* 0 when rsync is recent enough (or allowed); else -1 with err set. */
-int rsync_check_version(const struct opts *o, char *err, size_t errsz);
+/*
+ * 0 when rsync is recent enough (or allowed); else -1 with err set.  A
+ * program whose stamp (path, inode, size, times) matches the file cache
+ * passed before and is not run again.  On return stamp holds what to
+ * write to cache (empty: nothing).
+ */
+int rsync_check_version(const struct opts *o, const char *cache, struct sb *stamp,
+    char *err, size_t errsz);
 /* 0 when rsync accepts --max-size, --bwlimit and the filters; else -1 with err set. */
 int rsync_check_opts(const struct opts *o, char *err, size_t errsz);
 
