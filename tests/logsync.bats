@@ -401,10 +401,12 @@ name.log"
 		[ -z "$stderr" ] && [ "$(echo "$output" | jq -r .path)" = D/localhost/a.log ]
 	done
 	for v in 3.2.7-1 3.2.7-1~bpo11+1 3.2.6-1+deb12u9; do
+		rm -rf D
 		FAKE_DEB=$v run -2 --separate-stderr as_usr_bin logsync --dest D src/
 		[[ $stderr == "logsync: rsync 3.2.7, package $v (/usr/bin/rsync) lacks the fixes"* ]]
 	done
 	# the same program elsewhere is not the package dpkg speaks for
+	rm -rf D
 	FAKE_DEB=3.2.7-1+deb12u6 PATH=$T/fakebin:$PATH LOGSYNC_RSYNC=$T/deb-rsync \
 		run -2 --separate-stderr logsync --dest D src/
 	[[ $stderr == "logsync: rsync 3.2.7 ($T/deb-rsync) lacks the fixes"* ]]
@@ -468,4 +470,70 @@ name.log"
 	BG=
 	[ "$rc" -eq 0 ]
 	[ "$(jq -r .path out)" = D/localhost/a.log ] && [ ! -s err ]
+}
+
+@test "logsync: an rsync that passed the version check is not asked again until it changes" {
+	cat > count-rsync <<-EOF
+	#!/bin/sh
+	[ "\$1" = --version ] && echo v >> $T/asked
+	exec rsync "\$@"
+	EOF
+	chmod +x count-rsync
+	mkdir src && echo x > src/a.log
+	for _ in 1 2 3; do LOGSYNC_RSYNC=$T/count-rsync run -0 logsync --dest D src/; done
+	[ "$(wc -l < asked)" -eq 1 ]
+	[ -s D/.logsync/rsync-ok ]
+	touch count-rsync
+	LOGSYNC_RSYNC=$T/count-rsync run -0 logsync --dest D src/
+	[ "$(wc -l < asked)" -eq 2 ]
+	# --allow-old-rsync lets an old one run but never records it as passed
+	printf '#!/bin/sh\n[ "$1" = --version ] && { echo "rsync  version 3.1.3  protocol version 31"; exit 0; }\nexec rsync "$@"\n' > old-rsync
+	chmod +x old-rsync
+	LOGSYNC_RSYNC=$T/old-rsync run -0 --separate-stderr logsync --dest D --allow-old-rsync src/
+	LOGSYNC_RSYNC=$T/old-rsync run -2 --separate-stderr logsync --dest D src/
+	[[ $stderr == "logsync: rsync 3.1.3 ($T/old-rsync) lacks the fixes"* ]]
+}
+
+@test "logsync: a file copied by a run that died before reporting it is reported by the next" {
+	mkdir src && echo one > src/a.log
+	run -0 logsync --dest D src/
+	[ ! -e D/.logsync/state.unclean ]
+	echo two > src/b.log; echo more >> src/a.log
+	# this rsync copies everything, then logsync is killed before it can report
+	cat > kill-rsync <<-'EOF'
+	#!/bin/sh
+	case "$1" in --version|--list-only) exec rsync "$@" ;; esac
+	rsync "$@" > /dev/null
+	kill -KILL $PPID
+	EOF
+	chmod +x kill-rsync
+	LOGSYNC_RSYNC=$T/kill-rsync run -137 logsync --dest D src/
+	[ -z "$output" ] && [ -e D/.logsync/state.unclean ]
+	cmp src/b.log D/localhost/b.log
+	run -0 --separate-stderr logsync --dest D src/
+	echo "$output" | jq -r '[.path, .event] | @tsv' | sort > got
+	printf 'D/localhost/a.log\tchanged\nD/localhost/b.log\tnew\n' > expected
+	expect_same expected got
+	[ ! -e D/.logsync/state.unclean ]
+	run -0 logsync --dest D src/
+	[ -z "$output" ]
+}
+
+@test "logsync: files copied by an rsync that then failed are reported, now or next run" {
+	mkdir src && echo one > src/a.log
+	run -0 logsync --dest D src/
+	echo two > src/b.log
+	# copies, says nothing on stdout, exits 12 (connection lost)
+	cat > fail-rsync <<-'EOF'
+	#!/bin/sh
+	case "$1" in --version|--list-only) exec rsync "$@" ;; esac
+	rsync "$@" > /dev/null
+	exit 12
+	EOF
+	chmod +x fail-rsync
+	LOGSYNC_RSYNC=$T/fail-rsync run -1 --separate-stderr logsync --dest D src/
+	[ "$stderr" = "logsync: localhost: connection closed (protocol data stream error) (rsync exit 12)" ]
+	[ -z "$output" ]
+	run -0 logsync --dest D src/
+	[ "$(echo "$output" | jq -r '[.path, .event] | @tsv')" = "$(printf 'D/localhost/b.log\tnew')" ]
 }
