@@ -472,3 +472,22 @@ X
 	# Two rows at once: the redraw moves the cursor up one row.
 	grep -aq $'\033\\[1A' tty
 }
+
+@test "two runs on one cache: the second waits for the first, then finds the file cached" {
+	start_nginx
+	mkdir -p www/slow
+	head -c 1500000 /dev/urandom > www/slow/c.bin
+	logfetch "$N/slow/c.bin" > first.out 2> first.err &
+	local pid=$! i
+	for i in $(seq 100); do [ -e cache/.c.bin.lock ] && break; sleep 0.05; done
+	[ -e cache/.c.bin.lock ]
+	run -0 --separate-stderr logfetch "$N/slow/c.bin"
+	wait "$pid"
+	[[ $output == *'"status":"cached"'*'"http_status":304'* ]]
+	[ "$stderr" = "logfetch: $N/slow/c.bin: waiting for another logfetch on cache/c.bin" ]
+	grep -q '"status":"downloaded"' first.out
+	[ ! -s first.err ]
+	cmp www/slow/c.bin cache/c.bin
+	[ "$(ls -A cache)" = "$(printf '.c.bin.meta\nc.bin')" ]
+	[ "$(grep -c '"GET /slow/c.bin HTTP/1.1" 200' ngx/access.log)" -eq 1 ]
+}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,57 @@ fail(struct job *j, const char *msg)
 	j->st = J_DONE;
 }
 
+/*
+ * Hold the cache entry's lock (DIR/.NAME.lock, flock) from the first
+ * request to the result: two logfetch runs on one cache (parallel CI
+ * jobs) would otherwise write the same .part at once, and the first
+ * rename could put a file with the other's truncation in it under the
+ * final name.  The second one waits, then finds the file cached.
+ * Returns 1 when held, 0 when waiting (j stays queued), -1 when failed.
+ */
+static int
+lock_entry(struct job *j, int64_t now)
+{
+	struct stat a, b;
+	int fd, tries = 0;
+
+again:
+	if ((fd = open(j->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		snprintf(j->err, sizeof(j->err), "%s: %s", j->lock, strerror(errno));
+		fail(j, NULL);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		/* The holder before us removes the file when done: a lock on that old inode is none. */
+		if (fstat(fd, &a) == 0 && stat(j->lock, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			j->lockfd = fd;
+			return 1;
+		}
+		close(fd);
+		if (++tries < 100)
+			goto again;
+		errno = EWOULDBLOCK;
+	} else {
+		close(fd);
+	}
+	if (errno != EWOULDBLOCK) {
+		snprintf(j->err, sizeof(j->err), "%s: %s", j->lock, strerror(errno));
+		fail(j, NULL);
+		return -1;
+	}
+	if (j->deadline_ns && now >= j->deadline_ns) {
+		fail(j, "timed out (--max-time) waiting for another logfetch on this file");
+		return -1;
+	}
+	if (!j->lockwait++) {
+		progress_clear();
+		warn_msg("%s: waiting for another logfetch on %s", j->url, j->path);
+	}
+	j->next_ns = now + 200000000;
+	return 0;
+}
+
 static void
 start(struct job *j)
 {
@@ -155,12 +207,15 @@ start(struct job *j)
 
 	if (j->h == NULL && (j->h = curl_easy_init()) == NULL)
 		die(EXIT_FATAL, "libcurl: cannot create a handle");
-	if (j->attempt == 0 && j->redirs == 0 && j->restarts == 0) {
+	if (!j->begun) {
 		/* The clock of a URL starts when it leaves the -j queue. */
+		j->begun = 1;
 		j->start_ns = now;
 		if (opt->max_time > 0)
 			j->deadline_ns = now + (int64_t)(opt->max_time * 1e9);
 	}
+	if (j->lockfd < 0 && lock_entry(j, now) <= 0)
+		return;
 	ho.allow_file = j->from_argv && is_file_url(j->cur);
 	if (http_easy_setup(j->h, &ho, errbuf, sizeof(errbuf)) < 0) {
 		fail(j, errbuf);
@@ -422,6 +477,18 @@ finish(struct job *j, CURLcode cc, const char *errbuf)
 	}
 }
 
+/* j has its result: print it and let other processes at the entry. */
+static void
+done(struct job *j)
+{
+	emit_record(j);
+	if (j->lockfd >= 0) {
+		unlink(j->lock);	/* before the unlock: see lock_entry */
+		close(j->lockfd);
+	}
+	j->lockfd = -1;
+}
+
 void
 fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 {
@@ -434,7 +501,7 @@ fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 	for (size_t i = 0; i < njobs; i++) {
 		jobs[i].start_ns = prog_now();
 		if (jobs[i].st == J_DONE) {
-			emit_record(&jobs[i]);
+			done(&jobs[i]);
 			left--;
 		}
 	}
@@ -460,7 +527,7 @@ fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 			if (j->st == J_RUN) {
 				running++;
 			} else if (j->st == J_DONE) {
-				emit_record(j);
+				done(j);
 				left--;
 			}
 		}
@@ -473,7 +540,7 @@ fetch_all(struct opts *o, struct job *jobs, size_t njobs)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 			finish(j, msg->data.result, j->curlerr);
 			if (j->st == J_DONE) {
-				emit_record(j);
+				done(j);
 				left--;
 			} else {
 				wait_ms = 0;

@@ -157,6 +157,7 @@ add_job(const char *url, const char *sha, int from_argv)
 	j = &jobs[njobs++];
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
+	j->lockfd = -1;
 	j->url = xstrdup(url);
 	j->cur = xstrdup(url);
 	j->from_argv = from_argv;
@@ -164,7 +165,7 @@ add_job(const char *url, const char *sha, int from_argv)
 	j->cred.origin = NULL;
 	j->st = J_WAIT;
 	j->status = "failed";
-	j->path = j->part = j->meta = j->partmeta = NULL;
+	j->path = j->part = j->meta = j->partmeta = j->lock = NULL;
 	u = curl_url();
 	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
@@ -197,6 +198,7 @@ add_job(const char *url, const char *sha, int from_argv)
 
 		j->meta = join(dot, ".meta", "");
 		j->partmeta = join(dot, ".part.meta", "");
+		j->lock = join(dot, ".lock", "");
 		free(dot);
 	}
 	free(name);
@@ -534,6 +536,7 @@ main(int argc, char **argv)
 		free(j->part);
 		free(j->meta);
 		free(j->partmeta);
+		free(j->lock);
 		free(j->cred.origin);
 	}
 	free(jobs);

@@ -32,8 +32,11 @@ struct job {
 	char *cur;		/* after redirects */
 	char *want_sha;		/* lower-case hex, or NULL */
 	int from_argv;		/* file:// allowed */
-	char *path, *part, *meta, *partmeta;
+	char *path, *part, *meta, *partmeta, *lock;
 	int fd;			/* .part, or -1 */
+	int lockfd;		/* the cache entry's lock, held from start to result; or -1 */
+	int begun;		/* left the -j queue once: its clock runs */
+	int lockwait;		/* told that another process holds the entry */
 	struct hw *hw;		/* writer + hasher of the .part (fetch.c) */
 	struct sha256 sha;	/* over the .part so far */
 	off_t have;		/* .part bytes kept from before this transfer */

@@ -106,6 +106,13 @@ main(void)
 	ok(http_classify(CURLE_OK, 501) == HTTP_PERMANENT, "501 permanent");
 	ok(http_classify(CURLE_PARTIAL_FILE, 200) == HTTP_TRANSIENT, "dropped connection transient");
 	ok(http_classify(CURLE_COULDNT_CONNECT, 0) == HTTP_TRANSIENT, "refused connection transient");
+	ok(http_classify(CURLE_OPERATION_TIMEDOUT, 0) == HTTP_TRANSIENT, "timeout transient");
+	ok(http_classify(CURLE_GOT_NOTHING, 0) == HTTP_TRANSIENT, "empty answer transient");
+	ok(http_classify(CURLE_RECV_ERROR, 0) == HTTP_TRANSIENT, "reset connection transient");
+	ok(http_classify(CURLE_OK, 400) == HTTP_PERMANENT, "400 permanent");
+	ok(http_classify(CURLE_OK, 401) == HTTP_PERMANENT, "401 permanent");
+	ok(http_classify(CURLE_OK, 410) == HTTP_PERMANENT, "410 permanent");
+	ok(http_classify(CURLE_OK, 500) == HTTP_TRANSIENT, "500 transient");
 	ok(http_classify(CURLE_PEER_FAILED_VERIFICATION, 0) == HTTP_PERMANENT, "bad certificate permanent");
 
 	ok(http_parse_retry_after("120", 3, 0) == 120000, "Retry-After seconds");
