@@ -190,7 +190,7 @@ health(const struct opts *o)
 		n--;
 	oom_if(sb_add(&url, o->url, n));
 	oom_if(sb_adds(&url, tg_health_path(o)));
-	http_get(url.buf, &r);
+	lp_get(url.buf, &r);
 	up = r.status >= 200 && r.status < 300;
 	if (!up) {
 		if (r.status)
@@ -210,7 +210,7 @@ health(const struct opts *o)
 	sb_free(&url);
 	sb_free(&line);
 	sb_free(&r.body);
-	http_cleanup();
+	lp_http_cleanup();
 	out_close();
 	return up ? EXIT_OK : EXIT_SOME;
 }

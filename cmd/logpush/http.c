@@ -1,9 +1,8 @@
-/* http.c: logpush's HTTP plumbing over one reused libcurl easy handle. */
-#include <ctype.h>
+/* http.c: logpush's requests over one reused libcurl handle, on common/http's safe set-up. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <curl/curl.h>
 
@@ -13,6 +12,9 @@
 static CURL *curl;
 static const struct opts *opt;
 static struct sb gz;
+static const char *post_body;	/* for the request under way, or NULL (GET) */
+static size_t post_len;
+static uint64_t rng;		/* backoff jitter */
 
 /* Compress into gz at level 1: the body is sent at once, speed matters more. */
 static void
@@ -48,39 +50,22 @@ on_body(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static size_t
-on_header(char *p, size_t size, size_t nmemb, void *ud)
-{
-	struct resp *r = ud;
-	size_t n = size * nmemb;
-
-	if (n > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		const char *v = p + 12;
-
-		while (*v == ' ' || *v == '\t')
-			v++;
-		/* Delay-seconds only; an HTTP date falls back to our backoff. */
-		if (isdigit((unsigned char)*v)) {
-			long s = strtol(v, NULL, 10);
-
-			if (s > 3600)
-				s = 3600;
-			r->retry_after_ns = (int64_t)s * 1000000000;
-		}
-	}
-	return n;
-}
-
 void
-http_init(const struct opts *o)
+lp_http_init(struct opts *o)
 {
+	char err[256];
+
 	opt = o;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (curl = curl_easy_init()) == NULL)
 		die(EXIT_FATAL, "libcurl: initialisation failed");
+	/* credentials go to the origin of the URL given, and only there */
+	if (http_cred_bind(&o->cred, o->url, err, sizeof(err)) < 0)
+		die(EXIT_FATAL, "%s", err);
+	rng = (uint64_t)prog_now() ^ ((uint64_t)getpid() << 32);
 }
 
 void
-http_cleanup(void)
+lp_http_cleanup(void)
 {
 	if (curl)
 		curl_easy_cleanup(curl);
@@ -90,8 +75,11 @@ http_cleanup(void)
 }
 
 static void
-perform(const char *url, struct curl_slist *h, struct resp *r)
+perform(const char *url, const struct curl_slist *extra, struct resp *r)
 {
+	struct http_opts ho = { .connect_timeout = 5, .user_agent = "logpush/" LOGKIT_VERSION };
+	struct http_hdrs hdrs;
+	struct curl_slist *hl = NULL;
 	CURLcode rc;
 	char ebuf[CURL_ERROR_SIZE] = "";
 
@@ -99,28 +87,38 @@ perform(const char *url, struct curl_slist *h, struct resp *r)
 	r->body.len = 0;
 	r->err[0] = '\0';
 	r->retry_after_ns = -1;
+	/* a reset handle keeps its connections: one keep-alive connection */
+	if (http_easy_setup(curl, &ho, r->err, sizeof(r->err)) < 0)
+		die(EXIT_FATAL, "%s", r->err);
+	if (http_cred_apply(&opt->cred, curl, url, extra, &hl) < 0)
+		die(EXIT_FATAL, "out of memory");
+	http_hdrs_reset(&hdrs);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hdrs);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(opt->timeout_ns / 1000000));
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (post_body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len);
+	}
 	rc = curl_easy_perform(curl);
+	curl_slist_free_all(hl);
 	if (rc != CURLE_OK) {
 		snprintf(r->err, sizeof(r->err), "%s", *ebuf ? ebuf : curl_easy_strerror(rc));
 		return;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (hdrs.retry_after_ms >= 0)
+		r->retry_after_ns = hdrs.retry_after_ms * 1000000;
 	if (sb_addc(&r->body, 0) < 0)
 		die(EXIT_FATAL, "out of memory");
 	r->body.len--;
 }
 
+/* The request's own headers; credentials are added by http_cred_apply. */
 static struct curl_slist *
 headers(const char *ctype, int gzip)
 {
@@ -135,15 +133,13 @@ headers(const char *ctype, int gzip)
 		h = curl_slist_append(h, "Content-Encoding: gzip");
 	/* no "Expect: 100-continue" round trip for large bodies */
 	h = curl_slist_append(h, "Expect:");
-	if (opt->auth_header)
-		h = curl_slist_append(h, opt->auth_header);
 	if (!h)
 		die(EXIT_FATAL, "out of memory");
 	return h;
 }
 
 void
-http_post(const char *url, const char *ctype, const char *body, size_t n, int gzip,
+lp_post(const char *url, const char *ctype, const char *body, size_t n, int gzip,
     struct resp *r)
 {
 	struct curl_slist *h = headers(ctype, gzip);
@@ -153,89 +149,69 @@ http_post(const char *url, const char *ctype, const char *body, size_t n, int gz
 		body = gz.buf;
 		n = gz.len;
 	}
-	curl_easy_setopt(curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	post_body = body;
+	post_len = n;
 	perform(url, h, r);
+	post_body = NULL;
 	curl_slist_free_all(h);
 }
 
 void
-http_get(const char *url, struct resp *r)
+lp_get(const char *url, struct resp *r)
 {
 	struct curl_slist *h = headers(NULL, 0);
 
-	curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
 	perform(url, h, r);
 	curl_slist_free_all(h);
 }
 
 /*
- * A secret file holds the token (bearer) or "user:password" (basic) on
- * its first line; the trailing newline is not part of it.
+ * The secret file holds the token (bearer; "Token" for InfluxDB 2.x) or
+ * "user:password" (basic) on its first line: http_read_secret reads it,
+ * the credentials are bound to the URL's origin.
  */
-char *
-http_read_secret(const char *path, int basic)
+void
+lp_read_secret(struct opts *o, const char *path, int basic)
 {
-	FILE *fp = fopen(path, "r");
-	char *line = NULL, *out;
-	size_t cap = 0;
-	ssize_t n;
-	struct sb h = SB_INIT;
+	struct sb s = SB_INIT, h = SB_INIT;
+	struct curl_slist *l;
+	char err[300];
 
-	if (!fp)
+	if (http_read_secret(path, &s, err, sizeof(err)) < 0) {
+		if (errno == EINVAL)
+			die(EXIT_FATAL, "%s", err);
 		die_errno(EXIT_FATAL, "%s", path);
-	n = getline(&line, &cap, fp);
-	fclose(fp);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	if (n <= 0)
-		die(EXIT_FATAL, "%s: empty secret file", path);
-	if (basic && !strchr(line, ':'))
-		die(EXIT_FATAL, "%s: expected user:password", path);
+	}
 	if (basic) {
-		static const char b64[] =
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const unsigned char *s = (unsigned char *)line;
-
-		sb_adds(&h, "Authorization: Basic ");
-		for (ssize_t i = 0; i < n; i += 3) {
-			unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
-			    (i + 2 < n ? s[i + 2] : 0);
-
-			sb_addc(&h, b64[v >> 18 & 63]);
-			sb_addc(&h, b64[v >> 12 & 63]);
-			sb_addc(&h, i + 1 < n ? b64[v >> 6 & 63] : '=');
-			sb_addc(&h, i + 2 < n ? b64[v & 63] : '=');
-		}
-	} else
-		sb_addf(&h, "Authorization: %s %s", opt && opt->to == T_INFLUX &&
-		    opt->bucket ? "Token" : "Bearer", line);
-	explicit_bzero(line, cap);
-	free(line);
-	if ((out = sb_detach(&h)) == NULL)
+		if (memchr(s.buf, ':', s.len) == NULL)
+			die(EXIT_FATAL, "%s: expected user:password", path);
+		o->cred.userpwd = sb_detach(&s);
+		return;
+	}
+	if (sb_addf(&h, "Authorization: %s ", o->to == T_INFLUX && o->bucket ? "Token" :
+	    "Bearer") < 0 || sb_add(&h, s.buf, s.len) < 0 ||
+	    (l = curl_slist_append(o->cred.headers, h.buf)) == NULL)
 		die(EXIT_FATAL, "out of memory");
-	return out;
+	o->cred.headers = l;
+	explicit_bzero(s.buf, s.len);
+	explicit_bzero(h.buf, h.len);
+	sb_free(&s);
+	sb_free(&h);
 }
 
 int
-http_transient(const struct resp *r)
+lp_transient(const struct resp *r)
 {
-	return r->status == 0 || r->status == 408 || r->status == 429 || r->status >= 500;
+	/* no answer (connect error, timeout, dropped), 408, 429, 5xx but 501/505 */
+	return r->status == 0 || http_classify(CURLE_OK, r->status) == HTTP_TRANSIENT;
 }
 
 int64_t
-http_backoff(const struct opts *o, int k, const struct resp *r)
+lp_backoff(const struct opts *o, int k, const struct resp *r)
 {
-	int64_t cap = o->backoff_ns;
+	/* Retry-After is the server's word: honoured up to an hour */
+	int64_t ms = http_backoff_ms((unsigned)k, o->backoff_ns / 1000000, o->backoff_max_ns / 1000000,
+	    r && r->retry_after_ns >= 0 ? r->retry_after_ns / 1000000 : -1, 3600 * 1000, &rng);
 
-	for (int i = 1; i < k && cap < o->backoff_max_ns; i++)
-		cap *= 2;
-	if (cap > o->backoff_max_ns)
-		cap = o->backoff_max_ns;
-	/* Retry-After is the server's word: honour it, not less. */
-	if (r && r->retry_after_ns >= 0)
-		return r->retry_after_ns + (int64_t)((double)random() / RAND_MAX *
-		    (double)(r->retry_after_ns / 10));
-	return (int64_t)((double)random() / RAND_MAX * (double)cap);
+	return ms * 1000000;
 }

@@ -237,7 +237,7 @@ deliver(struct batch *b)
 	for (;;) {
 		tg_request(&o, b, &url, &ctype, &body);
 		attempts++;
-		http_post(url.buf, ctype, body.buf ? body.buf : "", body.len, o.gzip, &r);
+		lp_post(url.buf, ctype, body.buf ? body.buf : "", body.len, o.gzip, &r);
 		rc = r.status ? tg_judge(&o, b, &r, fatal, sizeof(fatal)) : 1;
 		if (rc < 0) {
 			outcome(b, "fatal", r.status, attempts, start);
@@ -256,7 +256,7 @@ deliver(struct batch *b)
 			break;
 		}
 		tot.retries++;
-		sleep_ns(http_backoff(&o, attempts, &r));
+		sleep_ns(lp_backoff(&o, attempts, &r));
 	}
 	tot.batches++;
 	rc = 0;
@@ -566,17 +566,16 @@ main(int argc, char **argv)
 	/* a closed stdout would be reused by curl's socket: refuse it */
 	if (fcntl(1, F_GETFD) < 0)
 		die_errno(EXIT_FATAL, "stdout");
-	srandom((unsigned)(prog_now() ^ getpid()));
 	t0 = prog_now();
 	if (o.dry_run)
 		return dry_run(&o);
 	/* libcurl may write to a closed socket: EPIPE, not a signal */
 	signal(SIGPIPE, SIG_IGN);
-	http_init(&o);
+	lp_http_init(&o);
 	if (o.bearer_file)
-		o.auth_header = http_read_secret(o.bearer_file, 0);
+		lp_read_secret(&o, o.bearer_file, 0);
 	if (o.basic_file)
-		o.auth_header = http_read_secret(o.basic_file, 1);
+		lp_read_secret(&o, o.basic_file, 1);
 	if (o.health)
 		return health(&o);
 	if (o.dead_letter && (dlfd = open(o.dead_letter, O_WRONLY | O_CREAT | O_APPEND |
@@ -601,7 +600,8 @@ main(int argc, char **argv)
 			}
 		spool_close(&sp);
 	}
-	http_cleanup();
+	lp_http_cleanup();
+	http_cred_free(&o.cred);
 	summary();
 	out_close();
 	rval = tot.rejected || tot.failed || tot.spooled ? EXIT_SOME : EXIT_OK;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <json-c/json.h>
 
+#include "../../common/http.h"
 #include "../../common/sb.h"
 
 enum target { T_VL, T_LOKI, T_INFLUX, T_ES };
@@ -39,7 +40,7 @@ struct opts {
 	int gzip;
 	const char *dead_letter, *spool_dir;
 	const char *bearer_file, *basic_file;
-	char *auth_header;	/* from the secret file, never argv */
+	struct http_cred cred;	/* from the secret file, never argv */
 	int retries;
 	int64_t backoff_ns, backoff_max_ns, timeout_ns;
 	int loki_json;
@@ -62,18 +63,19 @@ struct resp {
 	int64_t retry_after_ns;	/* from Retry-After, or -1 */
 };
 
-/* http.c */
-void http_init(const struct opts *o);
-/* POST body to url with the given extra headers; one reused connection. */
-void http_post(const char *url, const char *ctype, const char *body, size_t n,
+/* http.c (prefix lp_: common/http.h owns http_) */
+void lp_http_init(struct opts *o);
+/* POST body to url with the given content type; one reused connection. */
+void lp_post(const char *url, const char *ctype, const char *body, size_t n,
     int gzip, struct resp *r);
-void http_get(const char *url, struct resp *r);
-void http_cleanup(void);
-char *http_read_secret(const char *path, int basic);
-/* Transient: no answer, 408, 429, 5xx. */
-int http_transient(const struct resp *r);
-/* Sleep before attempt k (1-based): full jitter over base * 2^(k-1). */
-int64_t http_backoff(const struct opts *o, int k, const struct resp *r);
+void lp_get(const char *url, struct resp *r);
+void lp_http_cleanup(void);
+/* Read --bearer-token-file (basic 0) or --basic-auth-file into o->cred; dies on error. */
+void lp_read_secret(struct opts *o, const char *path, int basic);
+/* Transient: no answer, 408, 429, 5xx (not 501, 505). */
+int lp_transient(const struct resp *r);
+/* The wait before retry k (1-based), ns: http_backoff_ms, Retry-After honoured. */
+int64_t lp_backoff(const struct opts *o, int k, const struct resp *r);
 
 /* target.c */
 /* Parse JSON text s[0..n) (whole), or NULL. */

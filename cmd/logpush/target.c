@@ -754,7 +754,7 @@ tg_judge(const struct opts *o, struct batch *b, const struct resp *r, char *fata
 		sent_pending(b);
 		return 0;
 	}
-	if (http_transient(r))
+	if (lp_transient(r))
 		return 1;
 	reason_of(r, why, sizeof(why));
 	if (o->to == T_LOKI && r->status == 400 && judge_loki_400(b, r) > 0) {
