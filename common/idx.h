@@ -41,7 +41,7 @@ typedef void (*idx_warn_fn)(void *arg, const char *msg);
 /*
  * Open the index in dir.  Returns NULL with err filled ("DIR: no
  * MANIFEST (not a logindex directory)", "DIR/MANIFEST: format version 3
- * is not supported (this build reads version 1)", "out of memory").
+ * is not supported (this build reads version 2)", "out of memory").
  * warn may be NULL; parts that fail validation at open are reported
  * through it and left out.
  */

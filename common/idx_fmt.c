@@ -364,7 +364,8 @@ idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *er
 			idx_col_get(b, k, &c);
 			if (c.field >= p->nfields || c.enc > IDX_ENC_TIME || c.rawsize > IDX_MAX_RAW ||
 			    c.bloomsize % 8 != 0 || c.nonempty > b->nrows ||
-			    !fits(c.off, (uint64_t)c.csize + c.bloomsize, ioff) || c.off < IDX_PART_HDR)
+			    !fits(c.off, c.csize, ioff) || c.off < IDX_PART_HDR ||
+			    !fits(c.boff, c.bloomsize, ioff) || (c.bloomsize && c.boff < IDX_PART_HDR))
 				return fail(err, errsz, path, (uint64_t)(q - m) + (uint64_t)k * IDX_COL_DESC,
 				    "bad column descriptor");
 		}
@@ -445,6 +446,7 @@ idx_col_get(const struct idx_pblock *b, uint32_t i, struct idx_col *c)
 	c->nmin = idx_getf64(d + 32);
 	c->nmax = idx_getf64(d + 40);
 	c->sum = idx_get64(d + 48);
+	c->boff = idx_get64(d + 56);
 }
 
 static int
@@ -466,6 +468,12 @@ dec_grow(struct idx_dec *d, uint32_t n)
 	return 0;
 }
 
+uint64_t
+idx_col_sum(const void *z, size_t zn, const void *bloom, size_t bn)
+{
+	return XXH64(z, zn, bn ? XXH64(bloom, bn, 0) : 0);
+}
+
 int
 idx_col_decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_col *c,
     struct idx_dec *d, void *zctx, char *err, size_t errsz)
@@ -475,7 +483,7 @@ idx_col_decode(const struct idx_part *p, const struct idx_pblock *b, const struc
 	uint64_t v;
 	uint32_t n = b->nrows;
 
-	if (XXH64(base, (size_t)c->csize + c->bloomsize, 0) != c->sum)
+	if (idx_col_sum(base, c->csize, p->map + c->boff, c->bloomsize) != c->sum)
 		return fail(err, errsz, p->path, c->off, "bad column checksum");
 	if (dec_grow(d, n) < 0 || (d->raw.cap < (size_t)c->rawsize + 1 && sb_grow(&d->raw, (size_t)c->rawsize + 1 - d->raw.len) < 0)) {
 		snprintf(err, errsz, "out of memory");

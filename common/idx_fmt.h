@@ -10,9 +10,9 @@
 /*
  * Internal to the idx_* modules (writer, reader, merge, verify); logq
  * uses idx.h.  All integers on disk are little-endian; sizes below are
- * the exact byte sizes of the fixed structures of version 1.
+ * the exact byte sizes of the fixed structures of version 2.
  */
-#define IDX_VERSION		1
+#define IDX_VERSION		2
 #define IDX_PART_MAGIC		"LOGKPART"
 #define IDX_PEND_MAGIC		"LOGKPEND"
 #define IDX_MAN_MAGIC		"LOGKMANI"
@@ -101,6 +101,7 @@ struct idx_col {
 	uint32_t csize, rawsize, bloomsize, nonempty;
 	double nmin, nmax;
 	uint64_t sum;
+	uint64_t boff;		/* offset of the bloom filter (bloomsize bytes) */
 };
 
 struct idx_pblock {
@@ -150,6 +151,8 @@ struct idx_dec {
 	uint32_t dlen[IDX_MAX_DICT];
 };
 
+/* The checksum of a column: XXH64 of its zstd frame, seeded with the XXH64 of its bloom filter (0 without one). */
+uint64_t idx_col_sum(const void *z, size_t zn, const void *bloom, size_t bn);
 /*
  * Check the checksum of column c of block b and decode it.  Returns 0,
  * or -1 with err "PATH: what (offset N)" when it does not verify.

@@ -11,10 +11,17 @@
 
 #include "idx_part.h"
 
+/*
+ * Small blocks: a search for a rare word decodes only the blocks whose
+ * bloom filters say "maybe", so their size is what it costs per hit
+ * (64 KiB: about 250 records of 250 bytes); scans pay per block a
+ * little, and compression loses a little.
+ */
 #define BLOCK_ROWS	4096
-#define BLOCK_BYTES	(2u << 20)
+#define BLOCK_BYTES	(64u << 10)
 #define NCACHE		64
 #define DICT_SLOTS	512
+#define SEG_BYTES	(8u << 20)	/* column bytes held before they are written */
 
 /* One field's column in the block being built. */
 struct colb {
@@ -65,6 +72,15 @@ struct idx_pw {
 	int64_t tmin, tmax, ptmin, ptmax;
 	struct sb blocks;		/* block headers and column descriptors */
 	uint32_t nblocks;
+	/*
+	 * A segment: the zstd frames and bloom filters of the last blocks
+	 * wait here and go out field by field (frames, then blooms), so
+	 * that a reader of one field's column or blooms, block after
+	 * block, finds them side by side instead of one page per block.
+	 */
+	struct sb seg;
+	struct pbl { size_t desc, rel; uint32_t field, size; int bloom; } *pend;
+	size_t npend, cappend;
 	uint64_t rows;
 	struct sb scratch, z;
 };
@@ -205,6 +221,8 @@ idx_pw_abort(struct idx_pw *w)
 	sb_free(&w->out);
 	sb_free(&w->streams);
 	sb_free(&w->blocks);
+	sb_free(&w->seg);
+	free(w->pend);
 	sb_free(&w->scratch);
 	sb_free(&w->z);
 	free(w->cur);
@@ -336,13 +354,14 @@ add_value(struct pfield *pf, const char *v, size_t n)
 	return c->oom ? -1 : 0;
 }
 
+static int seg_add(struct idx_pw *w, uint32_t fid, const void *p, size_t n, int bloom);
+
 static int
 write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, struct colb *c,
     uint32_t nonempty)
 {
 	unsigned char d[IDX_COL_DESC] = { 0 };
 	size_t bound = ZSTD_compressBound(raw->len), zn, bsize = 0;
-	uint64_t off = w->off;
 
 	if (sb_grow(&w->z, bound) < 0)
 		return -1;
@@ -360,20 +379,74 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 			if (c->toks[i])
 				idx_bloom_add((unsigned char *)w->z.buf + zn, bsize, c->toks[i]);
 	}
-	if (emit(w, w->z.buf, zn + bsize) < 0)
+	if (seg_add(w, fid, w->z.buf, zn, 0) < 0 ||
+	    (bsize > 0 && seg_add(w, fid, w->z.buf + zn, bsize, 1) < 0))
 		return -1;
 	idx_put32(d, fid);
 	d[4] = (unsigned char)enc;
 	d[5] = c != NULL && c->num ? IDX_COL_NUM : 0;
-	idx_put64(d + 8, off);
 	idx_put32(d + 16, (uint32_t)zn);
 	idx_put32(d + 20, (uint32_t)raw->len);
 	idx_put32(d + 24, (uint32_t)bsize);
 	idx_put32(d + 28, nonempty);
 	idx_putf64(d + 32, c != NULL ? c->nmin : 0);
 	idx_putf64(d + 40, c != NULL ? c->nmax : 0);
-	idx_put64(d + 48, idx_hash(w->z.buf, zn + bsize));
+	idx_put64(d + 48, idx_col_sum(w->z.buf, zn, w->z.buf + zn, bsize));
+	/* d + 8 and d + 56, the offsets, are set when the segment is written */
 	return sb_add(&w->blocks, d, sizeof(d));
+}
+
+/* Hold bytes of the column whose descriptor comes next in w->blocks. */
+static int
+seg_add(struct idx_pw *w, uint32_t fid, const void *p, size_t n, int bloom)
+{
+	struct pbl *pb;
+
+	if (w->npend == w->cappend) {
+		size_t nc = w->cappend ? w->cappend * 2 : 256;
+		struct pbl *nv = realloc(w->pend, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		w->pend = nv;
+		w->cappend = nc;
+	}
+	pb = &w->pend[w->npend++];
+	pb->desc = w->blocks.len;
+	pb->rel = w->seg.len;
+	pb->field = fid;
+	pb->size = (uint32_t)n;
+	pb->bloom = bloom;
+	return sb_add(&w->seg, p, n);
+}
+
+static int
+pbl_cmp(const void *a, const void *b)
+{
+	const struct pbl *x = a, *y = b;
+
+	if (x->bloom != y->bloom)
+		return x->bloom - y->bloom;
+	if (x->field != y->field)
+		return x->field < y->field ? -1 : 1;
+	return x->rel < y->rel ? -1 : x->rel > y->rel;
+}
+
+/* Write the segment grouped by field, and point the descriptors at where their bytes went. */
+static int
+flush_seg(struct idx_pw *w)
+{
+	qsort(w->pend, w->npend, sizeof(*w->pend), pbl_cmp);
+	for (size_t i = 0; i < w->npend; i++) {
+		const struct pbl *pb = &w->pend[i];
+
+		idx_put64((unsigned char *)w->blocks.buf + pb->desc + (pb->bloom ? 56 : 8), w->off);
+		if (emit(w, w->seg.buf + pb->rel, pb->size) < 0)
+			return -1;
+	}
+	w->npend = 0;
+	w->seg.len = 0;
+	return 0;
 }
 
 static int
@@ -442,6 +515,8 @@ flush_block(struct idx_pw *w)
 	w->nblocks++;
 	w->brows = 0;
 	w->bbytes = 0;
+	if (w->seg.len >= SEG_BYTES)
+		return flush_seg(w);
 	return 0;
 }
 
@@ -552,7 +627,7 @@ idx_pw_finish(struct idx_pw *w, struct idx_ment *ent, char *err, size_t errsz)
 	uint64_t ioff;
 	int rc = -1;
 
-	if (flush_block(w) < 0)
+	if (flush_block(w) < 0 || flush_seg(w) < 0)
 		goto syserr;
 	ioff = w->off;
 	/* index: counts, fields (_time first), streams, blocks */

@@ -219,7 +219,7 @@ blk_has_token(void *ctx, const char *field, const char *tok, size_t n)
 		return 0;
 	if (c.enc == IDX_ENC_TIME)
 		return 1;
-	return idx_bloom_test(s->r->p.map + c.off + c.csize, c.bloomsize, idx_hash(tok, n));
+	return idx_bloom_test(s->r->p.map + c.boff, c.bloomsize, idx_hash(tok, n));
 }
 
 static int

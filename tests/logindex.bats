@@ -143,7 +143,7 @@ verified() { logindex -d "$1" --verify | jq -r .records_ok; }
 	cp saved "$part"
 	printf '\x09' | dd of="$part" bs=1 seek=8 conv=notrunc status=none
 	run -1 --separate-stderr logindex -d idx --verify
-	[[ "$stderr" == *"format version 9 is not supported (this build reads version 1)"* ]]
+	[[ "$stderr" == *"format version 9 is not supported (this build reads version 2)"* ]]
 	printf '\x09' | dd of=idx/MANIFEST bs=1 seek=8 conv=notrunc status=none
 	run -2 --separate-stderr logindex -d idx --stats
 	[[ "$stderr" == *"idx/MANIFEST: format version 9 is not supported"* ]]

@@ -203,15 +203,15 @@ same() {
 @test "logq -d: a newer format version, a missing MANIFEST, not a directory: status 2" {
 	logindex -d idx < "$FIX/logq/records.jsonl"
 	cp idx/MANIFEST saved
-	printf '\x02' | dd of=idx/MANIFEST bs=1 seek=8 conv=notrunc status=none
+	printf '\x03' | dd of=idx/MANIFEST bs=1 seek=8 conv=notrunc status=none
 	run -2 --separate-stderr logq -d idx '*'
-	[ "$stderr" = "logq: idx/MANIFEST: format version 2 is not supported (this build reads version 1) (offset 8)" ]
+	[ "$stderr" = "logq: idx/MANIFEST: format version 3 is not supported (this build reads version 2) (offset 8)" ]
 	[ "$output" = "" ]
 	cp saved idx/MANIFEST
 	part=$(ls idx/*/*.part)
 	printf '\x07' | dd of="$part" bs=1 seek=8 conv=notrunc status=none
 	run -1 --separate-stderr logq -d idx '*'
-	[[ "$stderr" == "logq: $part: format version 7 is not supported (this build reads version 1)"* ]]
+	[[ "$stderr" == "logq: $part: format version 7 is not supported (this build reads version 2)"* ]]
 	rm idx/MANIFEST
 	run -2 --separate-stderr logq -d idx '*'
 	[ "$stderr" = "logq: idx: no MANIFEST (not a logindex directory)" ]
