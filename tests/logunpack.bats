@@ -174,6 +174,16 @@ logunpack: <stdin>:3: truncated JSON" ]
 	[ -z "$output" ]
 	[[ $stderr == *"refused as a whole (--strict)"* ]]
 	[ -z "$(ls -A out)" ]
+	# --lines --strict: the records of the members before the refusal are not printed either.
+	printf 'a\nb\n' > src/run/big.log
+	head -c 3000000 /dev/zero | tr '\0' y >> src/run/big.log
+	tar -C src -cf S.tar run/app.log run/big.log
+	run -1 --separate-stderr logunpack --lines --strict --max-bytes 1M S.tar
+	[ -z "$output" ]
+	[[ $stderr == *"logunpack: S.tar: run/big.log: output exceeds 1048576 bytes (--max-bytes); archive refused from here
+logunpack: S.tar: refused as a whole (--strict); no records" ]]
+	run -1 --separate-stderr logunpack --lines --max-bytes 1M S.tar
+	[[ $output == '{"a":1,"_file":"run/app.log","_line":1}'* ]]
 }
 
 @test "random data, a plain file, an empty file are not archives; tar, zip, gzip, xz cut short name the member" {

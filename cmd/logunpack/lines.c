@@ -290,7 +290,7 @@ lines_archive(struct lu *u, struct archive *a)
 	}
 	if (u->stop)
 		rc = -1;
-	lu_flush(u, 1);
+	/* No forced flush here: under --strict the caller drops the records of a refused archive. */
 	sb_free(&m.tail);
 	json_tokener_free(m.tok);
 	return rc;

@@ -285,8 +285,12 @@ unpack(const char *path)
 	/* A directory we made and left empty (nothing usable came out) goes too. */
 	if (made && rc)
 		rmdir(target);
-	if (u.strict && rc)
-		u.out.len = 0;	/* the archive was rolled back: no records for it */
+	if (u.strict && rc) {
+		/* The archive was rolled back: no records for it. */
+		if (u.lines)
+			warn_msg("%s: refused as a whole (--strict); no records", u.name);
+		u.out.len = 0;
+	}
 	lu_flush(&u, 1);
 out:
 	src_close(&s);
