@@ -291,6 +291,18 @@ records() {
 	[ "$(wc -l <<< "$stderr")" -eq 1 ]
 }
 
+@test "logpush: a progress line on a terminal's stderr only, cleared at the end" {
+	command -v script > /dev/null || skip "no script(1)"
+	start victorialogs
+	records 3000 > in
+	script -qefc "logpush --to victorialogs '$URL' < in > summary" /dev/null > tty
+	grep -q $'\rread [0-9.]* [KM]iB' tty
+	[[ "$(tail -c 4 tty)" == $'\r\033[K' ]]
+	[ "$(jq -r .sent summary)" = 3000 ]
+	run -0 --separate-stderr logpush --to victorialogs "$URL" < in
+	[ "$stderr" = "" ]
+}
+
 @test "logpush: closed stdout, full disk, a reader that goes away, binary and huge input" {
 	start victorialogs
 	records 3 > in
