@@ -147,6 +147,28 @@ logunpack: <stdin>:3: truncated JSON" ]
 	cmp src/a.txt small/t/a.txt
 }
 
+@test "SIGTERM in the middle of a member: its temp file goes, nothing stays under its name" {
+	mkdir src
+	head -c 3000000 /dev/urandom > src/big.bin
+	tar -C src -cf t.tar big.bin
+	mkfifo p
+	# A third of the archive, then the writer stalls: logunpack is inside big.bin.
+	{ head -c 1000000 t.tar; sleep 10; } > p 3>&- &
+	local writer=$! i
+	logunpack -C out - < p 3>&- &
+	local pid=$!
+	for i in $(seq 100); do
+		compgen -G 'out/.logunpack-*.tmp' > /dev/null && break
+		sleep 0.05
+	done
+	compgen -G 'out/.logunpack-*.tmp' > /dev/null
+	kill -TERM "$pid"
+	run wait "$pid"
+	kill "$writer" 2>/dev/null || true
+	[ "$status" -eq 143 ]
+	[ -z "$(ls -A out)" ]
+}
+
 @test "--lines: a huge line, a binary member skipped, records from logfetch on stdin" {
 	mkdir -p src
 	head -c 3000000 /dev/zero | tr '\0' 'x' > src/huge.log && echo >> src/huge.log
