@@ -333,6 +333,14 @@ handle_line(struct input *in, const char *p, size_t n)
 	if (n == 0)
 		return;
 	tot.read++;
+	if (n > (size_t)INT32_MAX - 1) {
+		/* json-c counts in int: a line that long is no record for any target */
+		snprintf(why, sizeof(why), "<stdin>:%llu: line too long for the JSON parser",
+		    in->lineno);
+		tot.rejected++;
+		dead_letter(p, 0, why);
+		return;
+	}
 	json_tokener_reset(in->tok);
 	obj = json_tokener_parse_ex(in->tok, p, (int)n);
 	if (!obj || !json_object_is_type(obj, json_type_object) ||
