@@ -84,6 +84,7 @@ local_teardown() {
 	expect_same expected got
 	run -0 logsync --dest D --status
 	echo "$output" | jq -e '.files_new == 1 and .files_changed == 1 and .errors == 0 and .next_run == null and .sources[0].ok'
+	echo "$output" | jq -e '(.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{9}Z$")) and (.duration | type == "number" and . > 0 and . < 60) and .bytes > 0 and .sources[0].source == "127.0.0.1:'"$R"'/"'
 }
 
 @test "logsync: a changed host key is refused" {
@@ -186,25 +187,27 @@ while time.time()-t<30:
 	[ "$(echo "$output" | jq -r .path)" = D/localhost/a.log ]
 }
 
-@test "logsync: two runs on one DEST: the second names the holder; SIGUSR1 syncs now, SIGTERM stops" {
-	mkdir src && echo one > src/a.log
-	logsync --dest D --interval 1h src/ > out 2> err & BG=$!
-	for _ in $(seq 50); do [ -s D/.logsync/status.json ] && break; sleep 0.1; done
-	run -2 --separate-stderr logsync --dest D src/
+@test "logsync: two runs on one DEST over ssh: the second names the holder; SIGUSR1 syncs now, SIGTERM stops" {
+	logsync --dest D "${SSHO[@]}" --interval 1h "127.0.0.1:$R/" > out 2> err & BG=$!
+	for _ in $(seq 100); do [ -s D/.logsync/status.json ] && break; sleep 0.1; done
+	run -2 --separate-stderr logsync --dest D "${SSHO[@]}" "127.0.0.1:$R/"
 	[ "$stderr" = "logsync: D: locked by another logsync (pid $BG)" ]
 	run -0 logsync --dest D --status
-	echo "$output" | jq -e '.next_run != null'
-	echo two > src/b.log
+	echo "$output" | jq -e '.next_run != null and .pid == '"$BG"
+	echo two > "$R/b.log"
 	kill -USR1 "$BG"
-	for _ in $(seq 50); do grep -q b.log out && break; sleep 0.1; done
+	for _ in $(seq 100); do grep -q b.log out && break; sleep 0.1; done
 	kill -TERM "$BG"
 	rc=0; wait "$BG" || rc=$?
 	BG=
 	[ "$rc" -eq 0 ]
 	jq -r .path out > got
-	printf 'D/localhost/a.log\nD/localhost/b.log\n' > expected
+	printf 'D/127.0.0.1/server-1.log\nD/127.0.0.1/sub/slurm-7.out\nD/127.0.0.1/b.log\n' > expected
 	expect_same expected got
 	[ ! -s err ]
+	# the lock went with it
+	run -0 logsync --dest D "${SSHO[@]}" "127.0.0.1:$R/"
+	[ -z "$output" ]
 }
 
 @test "logsync: local source, include/exclude, max-size, delete-missing off by default" {
