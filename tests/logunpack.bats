@@ -163,9 +163,10 @@ logunpack: <stdin>:3: truncated JSON" ]
 	done
 	compgen -G 'out/.logunpack-*.tmp' > /dev/null
 	kill -TERM "$pid"
-	run wait "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
 	kill "$writer" 2>/dev/null || true
-	[ "$status" -eq 143 ]
+	[ "$rc" -eq 143 ]
 	[ -z "$(ls -A out)" ]
 }
 
