@@ -13,11 +13,25 @@
 #include "idx_write.h"
 
 #define DAY_NS	(86400LL * 1000000000LL)
+#define SMALL_PART	(2u << 20)	/* part files below this size are merged automatically */
 
 struct row {
-	uint32_t day, stream;
 	int64_t t;
-	uint64_t off;		/* into arena: u32 nfields, then (u32 name, u32 len, bytes) */
+	uint64_t off;		/* into its stream's arena: u32 nfields, then (u32 name, u32 len, bytes) */
+};
+
+/*
+ * The rows buffered for one stream.  Each stream has its own arena so
+ * that a commit reads every stream's rows from consecutive memory (one
+ * arena for all, read in stream order, cost a cache and TLB miss per
+ * row), and needs no sort when they came in time order, as logs do.
+ */
+struct sbuf {
+	struct sb arena;
+	struct row *rows;
+	size_t nrows, caprows;
+	size_t cur;		/* commit: next row to write */
+	int unsorted;
 };
 
 struct idx_w {
@@ -39,10 +53,9 @@ struct idx_w {
 	size_t shcap;
 	size_t old_streams;		/* distinct streams already on disk */
 	int warned_streams;
-	/* buffered rows */
-	struct sb arena;
-	struct row *rows;
-	size_t nrows, caprows;
+	/* buffered rows, per stream (as many as streams) */
+	struct sbuf *sb;
+	size_t nrows, nbytes;
 	uint64_t committed;
 	struct idx_kv *kv;
 	size_t capkv;
@@ -118,6 +131,7 @@ sh_rehash(struct idx_w *w)
 static int
 intern_stream(struct idx_w *w, const char *s, size_t n, uint32_t *id, int *isnew)
 {
+	struct sbuf *sbv;
 	size_t h;
 
 	*isnew = 0;
@@ -142,6 +156,10 @@ intern_stream(struct idx_w *w, const char *s, size_t n, uint32_t *id, int *isnew
 		if ((nl = realloc(w->slens, nc * sizeof(*nl))) == NULL)
 			return -1;
 		w->slens = nl;
+		if ((sbv = realloc(w->sb, nc * sizeof(*sbv))) == NULL)
+			return -1;
+		memset(sbv + w->capstreams, 0, (nc - w->capstreams) * sizeof(*sbv));
+		w->sb = sbv;
 		w->capstreams = nc;
 	}
 	if ((w->streams[w->nstreams] = malloc(n + 1)) == NULL)
@@ -269,7 +287,7 @@ idx_w_open(const char *dir, const struct idx_w_opts *o, idx_warn_fn warn, void *
 	if (w->o.level == 0)
 		w->o.level = 1;
 	if (w->o.buffer == 0)
-		w->o.buffer = 128u << 20;
+		w->o.buffer = 32u << 20;
 	w->warn = warn;
 	w->warn_arg = warn_arg;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
@@ -311,9 +329,12 @@ idx_w_close(struct idx_w *w)
 	free(w->slens);
 	free(w->srank);
 	free(w->shash);
-	free(w->rows);
+	for (size_t i = 0; w->sb && i < w->nstreams; i++) {
+		sb_free(&w->sb[i].arena);
+		free(w->sb[i].rows);
+	}
+	free(w->sb);
 	free(w->kv);
-	sb_free(&w->arena);
 	idx_man_free(&w->man);
 	free(w->dir);
 	free(w);
@@ -330,8 +351,10 @@ idx_w_add(struct idx_w *w, const char *stream, size_t slen, int64_t t,
     const struct idx_kv *kv, size_t n, char *err, size_t errsz)
 {
 	struct row *r;
+	struct sbuf *sbf;
 	int64_t day = idx_day(t);
 	uint32_t sid;
+	size_t before;
 	int isnew;
 
 	/* 9999-12-31 is day 2932896; parts name their day YYYYMMDD */
@@ -350,43 +373,48 @@ idx_w_add(struct idx_w *w, const char *stream, size_t slen, int64_t t,
 		wwarn(w, msg);
 		w->warned_streams = 1;
 	}
-	if (w->nrows == w->caprows) {
-		size_t nc = w->caprows ? w->caprows * 2 : 65536;
-		struct row *nr = realloc(w->rows, nc * sizeof(*nr));
+	sbf = &w->sb[sid];
+	if (sbf->nrows == sbf->caprows) {
+		size_t nc = sbf->caprows ? sbf->caprows * 2 : 256;
+		struct row *nr = realloc(sbf->rows, nc * sizeof(*nr));
 
 		if (nr == NULL)
 			return oom(err, errsz);
-		w->rows = nr;
-		w->caprows = nc;
+		sbf->rows = nr;
+		sbf->caprows = nc;
 	}
-	r = &w->rows[w->nrows];
-	r->day = (uint32_t)day;
-	r->stream = sid;
+	r = &sbf->rows[sbf->nrows];
 	r->t = t;
-	r->off = w->arena.len;
-	if (idx_sb_put32(&w->arena, (uint32_t)n) < 0)
+	r->off = sbf->arena.len;
+	before = sbf->arena.len;
+	if (idx_sb_put32(&sbf->arena, (uint32_t)n) < 0)
 		return oom(err, errsz);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t id;
 
 		if (kv[i].kn == 0 || kv[i].kn > 65535) {
 			snprintf(err, errsz, "field name of %zu bytes (1..65535 allowed)", kv[i].kn);
-			w->arena.len = (size_t)r->off;
+			sbf->arena.len = before;
 			return -1;
 		}
 		if (kv[i].vn > IDX_MAX_RAW / 2) {
 			snprintf(err, errsz, "field '%.100s' value of %zu bytes is too large", kv[i].k, kv[i].vn);
-			w->arena.len = (size_t)r->off;
+			sbf->arena.len = before;
 			return -1;
 		}
-		if (intern_name(w, kv[i].k, kv[i].kn, &id) < 0 || idx_sb_put32(&w->arena, id) < 0 ||
-		    idx_sb_put32(&w->arena, (uint32_t)kv[i].vn) < 0 || sb_add(&w->arena, kv[i].v, kv[i].vn) < 0) {
-			w->arena.len = (size_t)r->off;
+		if (intern_name(w, kv[i].k, kv[i].kn, &id) < 0 || idx_sb_put32(&sbf->arena, id) < 0 ||
+		    idx_sb_put32(&sbf->arena, (uint32_t)kv[i].vn) < 0 ||
+		    sb_add(&sbf->arena, kv[i].v, kv[i].vn) < 0) {
+			sbf->arena.len = before;
 			return oom(err, errsz);
 		}
 	}
+	if (sbf->nrows > 0 && t < sbf->rows[sbf->nrows - 1].t)
+		sbf->unsorted = 1;
+	sbf->nrows++;
 	w->nrows++;
-	if (w->arena.len + w->nrows * sizeof(struct row) >= w->o.buffer)
+	w->nbytes += sbf->arena.len - before + sizeof(struct row);
+	if (w->nbytes >= w->o.buffer)
 		return idx_w_commit(w, err, errsz);
 	return 0;
 }
@@ -397,12 +425,7 @@ static int
 row_cmp(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
-	uint32_t rx = sort_w->srank[x->stream], ry = sort_w->srank[y->stream];
 
-	if (x->day != y->day)
-		return x->day < y->day ? -1 : 1;
-	if (rx != ry)
-		return rx < ry ? -1 : 1;
 	if (x->t != y->t)
 		return x->t < y->t ? -1 : 1;
 	return x->off < y->off ? -1 : x->off > y->off;
@@ -429,19 +452,53 @@ unlink_part(struct idx_w *w, const struct idx_ment *e)
 	rmdir(path);	/* the day's directory, once empty */
 }
 
-static int merge_day(struct idx_w *w, uint32_t day, size_t maxparts, char *err, size_t errsz);
+static int merge_small(struct idx_w *w, char *err, size_t errsz);
+
+/* Write the rows of stream si that fall on day into pw. */
+static int
+commit_stream(struct idx_w *w, struct idx_pw *pw, uint32_t si, int64_t day, char *err, size_t errsz)
+{
+	struct sbuf *sbf = &w->sb[si];
+
+	for (; sbf->cur < sbf->nrows && idx_day(sbf->rows[sbf->cur].t) == day; sbf->cur++) {
+		const struct row *r = &sbf->rows[sbf->cur];
+		const unsigned char *p = (const unsigned char *)sbf->arena.buf + r->off;
+		uint32_t n = idx_get32(p);
+
+		p += 4;
+		if (n > w->capkv) {
+			struct idx_kv *nk = realloc(w->kv, n * sizeof(*nk));
+
+			if (nk == NULL)
+				return oom(err, errsz);
+			w->kv = nk;
+			w->capkv = n;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t id = idx_get32(p), len = idx_get32(p + 4);
+
+			w->kv[k].k = w->names[id];
+			w->kv[k].kn = w->nlens[id];
+			w->kv[k].v = (const char *)p + 8;
+			w->kv[k].vn = len;
+			p += 8 + len;
+		}
+		if (idx_pw_add(pw, w->streams[si], w->slens[si], r->t, w->kv, n, err, errsz) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 int
 idx_w_commit(struct idx_w *w, char *err, size_t errsz)
 {
 	struct idx_man nm = { 0 };
 	uint32_t *order = NULL;
-	size_t i = 0;
 	int rc = -1;
 
 	if (w->nrows == 0)
 		return 0;
-	/* rank streams by their text so that parts list them sorted */
+	/* streams in the order of their text, so that parts list them sorted */
 	free(w->srank);
 	if ((w->srank = malloc(w->nstreams * sizeof(*w->srank))) == NULL ||
 	    (order = malloc(w->nstreams * sizeof(*order))) == NULL)
@@ -450,51 +507,37 @@ idx_w_commit(struct idx_w *w, char *err, size_t errsz)
 		order[k] = k;
 	sort_w = w;
 	qsort(order, w->nstreams, sizeof(*order), str_cmp);
-	for (uint32_t k = 0; k < w->nstreams; k++)
+	for (uint32_t k = 0; k < w->nstreams; k++) {
+		struct sbuf *sbf = &w->sb[k];
+
 		w->srank[order[k]] = k;
-	qsort(w->rows, w->nrows, sizeof(*w->rows), row_cmp);
+		/* rows of a stream by time, those with equal times as they came */
+		if (sbf->unsorted)
+			qsort(sbf->rows, sbf->nrows, sizeof(*sbf->rows), row_cmp);
+		sbf->cur = 0;
+	}
 	nm.next_id = w->man.next_id;
 	for (size_t k = 0; k < w->man.n; k++)
 		if (idx_man_add(&nm, &w->man.e[k]) < 0)
 			goto nomem;
-	while (i < w->nrows) {
-		uint32_t day = w->rows[i].day;
-		struct idx_pw *pw = idx_pw_new(w->dir, day, nm.next_id++, w->o.level, err, errsz);
+	/* one part per day, the days in order; each stream's rows are in time order */
+	for (;;) {
+		int64_t day = INT64_MAX;
+		struct idx_pw *pw;
 		struct idx_ment ent;
 
-		if (pw == NULL)
+		for (size_t k = 0; k < w->nstreams; k++)
+			if (w->sb[k].cur < w->sb[k].nrows && idx_day(w->sb[k].rows[w->sb[k].cur].t) < day)
+				day = idx_day(w->sb[k].rows[w->sb[k].cur].t);
+		if (day == INT64_MAX)
+			break;
+		if ((pw = idx_pw_new(w->dir, (uint32_t)day, nm.next_id++, w->o.level, err, errsz)) == NULL)
 			goto out;
-		for (; i < w->nrows && w->rows[i].day == day; i++) {
-			const struct row *r = &w->rows[i];
-			const unsigned char *p = (const unsigned char *)w->arena.buf + r->off;
-			uint32_t n = idx_get32(p);
-
-			p += 4;
-			if (n > w->capkv) {
-				struct idx_kv *nk = realloc(w->kv, n * sizeof(*nk));
-
-				if (nk == NULL) {
-					idx_pw_abort(pw);
-					goto nomem;
-				}
-				w->kv = nk;
-				w->capkv = n;
-			}
-			for (uint32_t k = 0; k < n; k++) {
-				uint32_t id = idx_get32(p), len = idx_get32(p + 4);
-
-				w->kv[k].k = w->names[id];
-				w->kv[k].kn = w->nlens[id];
-				w->kv[k].v = (const char *)p + 8;
-				w->kv[k].vn = len;
-				p += 8 + len;
-			}
-			if (idx_pw_add(pw, w->streams[r->stream], w->slens[r->stream], r->t, w->kv, n,
-			    err, errsz) < 0) {
+		for (size_t k = 0; k < w->nstreams; k++)
+			if (commit_stream(w, pw, order[k], day, err, errsz) < 0) {
 				idx_pw_abort(pw);
 				goto out;
 			}
-		}
 		if (idx_pw_finish(pw, &ent, err, errsz) < 0 || idx_man_add(&nm, &ent) < 0)
 			goto out;
 	}
@@ -504,25 +547,34 @@ idx_w_commit(struct idx_w *w, char *err, size_t errsz)
 	w->man = nm;
 	memset(&nm, 0, sizeof(nm));
 	w->committed += w->nrows;
+	for (size_t k = 0; k < w->nstreams; k++) {
+		struct sbuf *sbf = &w->sb[k];
+
+		/* keep the memory of busy streams for the next rows; give back the rest */
+		if (sbf->arena.cap > (sbf->arena.len + 65536) * 4) {
+			sb_free(&sbf->arena);
+			free(sbf->rows);
+			sbf->rows = NULL;
+			sbf->caprows = 0;
+		}
+		sbf->arena.len = 0;
+		sbf->nrows = 0;
+		sbf->unsorted = 0;
+	}
 	w->nrows = 0;
-	w->arena.len = 0;
+	w->nbytes = 0;
 	rc = 0;
 	/* merging is housekeeping: the records are durable already */
-	if (w->o.merge_at > 1) {
-		for (size_t k = 0; k < w->man.n && rc == 0; k++) {
-			size_t cnt = 0;
-
-			for (size_t j = 0; j < w->man.n; j++)
-				cnt += w->man.e[j].day == w->man.e[k].day;
-			if (cnt >= w->o.merge_at)
-				rc = merge_day(w, w->man.e[k].day, w->o.merge_at, err, errsz);
-		}
-	}
+	if (w->o.merge_at > 1)
+		rc = merge_small(w, err, errsz);
 	goto out;
 nomem:
 	oom(err, errsz);
 out:
-	/* parts written for a failed commit are unlisted: the next writer removes them */
+	/*
+	 * Parts written for a failed commit are unlisted: the next writer
+	 * removes them.  The rows stay buffered (a later commit may work).
+	 */
 	free(order);
 	idx_man_free(&nm);
 	return rc;
@@ -610,9 +662,9 @@ ment_size_cmp(const void *a, const void *b)
 	return x->size < y->size ? -1 : x->size > y->size;
 }
 
-/* Merge up to maxparts of day's parts (the smallest first) into one. */
+/* Merge up to maxparts of day's parts smaller than below bytes (the smallest first) into one. */
 static int
-merge_day(struct idx_w *w, uint32_t day, size_t maxparts, char *err, size_t errsz)
+merge_day(struct idx_w *w, uint32_t day, size_t maxparts, uint64_t below, char *err, size_t errsz)
 {
 	struct idx_ment *sel = NULL, ent;
 	struct cursor *cs = NULL;
@@ -626,7 +678,7 @@ merge_day(struct idx_w *w, uint32_t day, size_t maxparts, char *err, size_t errs
 	if (zd == NULL || (sel = malloc((w->man.n + 1) * sizeof(*sel))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < w->man.n; i++)
-		if (w->man.e[i].day == day)
+		if (w->man.e[i].day == day && w->man.e[i].size < below)
 			sel[ns++] = w->man.e[i];
 	if (ns < 2) {
 		rc = 0;
@@ -722,7 +774,31 @@ idx_w_merge_all(struct idx_w *w, char *err, size_t errsz)
 		for (size_t j = 0; j < w->man.n; j++)
 			cnt += w->man.e[j].day == day;
 		if (cnt > 1) {
-			if (merge_day(w, day, SIZE_MAX, err, errsz) < 0)
+			if (merge_day(w, day, SIZE_MAX, UINT64_MAX, err, errsz) < 0)
+				return -1;
+			k = (size_t)-1;	/* the manifest changed: start over */
+		}
+	}
+	return 0;
+}
+
+/*
+ * Automatic merges fold small parts (those of frequent --sync-every
+ * commits), merge_at of them at a time, the smallest first; a part that
+ * grows past SMALL_PART is left alone: big parts cost a reader next to
+ * nothing, and merging them would rewrite the whole index again and again.
+ */
+static int
+merge_small(struct idx_w *w, char *err, size_t errsz)
+{
+	for (size_t k = 0; k < w->man.n; k++) {
+		uint32_t day = w->man.e[k].day;
+		size_t cnt = 0;
+
+		for (size_t j = 0; j < w->man.n; j++)
+			cnt += w->man.e[j].day == day && w->man.e[j].size < SMALL_PART;
+		if (cnt >= w->o.merge_at) {
+			if (merge_day(w, day, w->o.merge_at, SMALL_PART, err, errsz) < 0)
 				return -1;
 			k = (size_t)-1;	/* the manifest changed: start over */
 		}

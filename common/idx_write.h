@@ -10,7 +10,7 @@
 
 struct idx_w_opts {
 	int level;		/* zstd level (default 1) */
-	size_t buffer;		/* bytes of records kept before a commit (default 128 MiB) */
+	size_t buffer;		/* bytes of records kept before a commit (default 32 MiB) */
 	size_t max_streams;	/* warn once past this many streams (0: never) */
 	unsigned merge_at;	/* merge a day's smallest parts when it has this many (0: never) */
 };
