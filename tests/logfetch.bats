@@ -21,32 +21,39 @@ wait_http() {
 	return 1
 }
 
-start_nginx() {
-	mkdir -p www ngx/tmp
-	NPORT=$(free_port)
-	cat > ngx/nginx.conf <<X
+# run_nginx DIR LISTEN [DIRECTIVE...]: nginx serving $T/www, state in $T/DIR, in the background (pid in $!)
+run_nginx() {
+	local d=$1 listen=$2
+	shift 2
+	mkdir -p www "$d/tmp"
+	cat > "$d/nginx.conf" <<X
 daemon off;
 master_process off;
-pid $T/ngx/nginx.pid;
-error_log $T/ngx/error.log;
+pid $T/$d/nginx.pid;
+error_log $T/$d/error.log;
 events { worker_connections 64; }
 http {
-	access_log $T/ngx/access.log;
-	client_body_temp_path $T/ngx/tmp;
-	proxy_temp_path $T/ngx/tmp;
-	fastcgi_temp_path $T/ngx/tmp;
-	uwsgi_temp_path $T/ngx/tmp;
-	scgi_temp_path $T/ngx/tmp;
+	access_log $T/$d/access.log;
+	client_body_temp_path $T/$d/tmp;
+	proxy_temp_path $T/$d/tmp;
+	fastcgi_temp_path $T/$d/tmp;
+	uwsgi_temp_path $T/$d/tmp;
+	scgi_temp_path $T/$d/tmp;
 	server {
-		listen 127.0.0.1:$NPORT;
+		listen $listen;
 		root $T/www;
-		location /slow/ { limit_rate 1m; }
+		$*
 	}
 }
 X
-	timeout 120 nginx -c "$T/ngx/nginx.conf" -p "$T/ngx" 2>ngx/stderr &
-	NGINX_PID=$!
+	timeout 120 nginx -c "$T/$d/nginx.conf" -p "$T/$d" 2>"$d/stderr" &
 	echo ok > www/ping
+}
+
+start_nginx() {
+	NPORT=$(free_port)
+	run_nginx ngx "127.0.0.1:$NPORT" 'location /slow/ { limit_rate 1m; }'
+	NGINX_PID=$!
 	wait_http "http://127.0.0.1:$NPORT/ping"
 	N=http://127.0.0.1:$NPORT
 }
@@ -54,7 +61,6 @@ X
 # start_nginx_tls: nginx over TLS with a certificate for 127.0.0.1 signed by
 # a throwaway CA (ca.pem); sets S=https://127.0.0.1:PORT
 start_nginx_tls() {
-	mkdir -p www ngxs/tmp
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
 		-subj /CN=logkit-test-ca 2>/dev/null
 	openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr \
@@ -63,30 +69,8 @@ start_nginx_tls() {
 	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
 		-days 2 -extfile srv.ext -out srv.pem 2>/dev/null
 	SPORT=$(free_port)
-	cat > ngxs/nginx.conf <<X
-daemon off;
-master_process off;
-pid $T/ngxs/nginx.pid;
-error_log $T/ngxs/error.log;
-events { worker_connections 64; }
-http {
-	access_log $T/ngxs/access.log;
-	client_body_temp_path $T/ngxs/tmp;
-	proxy_temp_path $T/ngxs/tmp;
-	fastcgi_temp_path $T/ngxs/tmp;
-	uwsgi_temp_path $T/ngxs/tmp;
-	scgi_temp_path $T/ngxs/tmp;
-	server {
-		listen 127.0.0.1:$SPORT ssl;
-		ssl_certificate $T/srv.pem;
-		ssl_certificate_key $T/srv.key;
-		root $T/www;
-	}
-}
-X
-	timeout 120 nginx -c "$T/ngxs/nginx.conf" -p "$T/ngxs" 2>ngxs/stderr &
+	run_nginx ngxs "127.0.0.1:$SPORT ssl" "ssl_certificate $T/srv.pem;" "ssl_certificate_key $T/srv.key;"
 	NGINXS_PID=$!
-	echo ok > www/ping
 	wait_http "https://127.0.0.1:$SPORT/ping" --cacert ca.pem
 	S=https://127.0.0.1:$SPORT
 }
