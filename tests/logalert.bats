@@ -273,6 +273,24 @@ logalert: <stdin>:6: record at 2025-05-17T10:00:04.500000000Z is older than the 
 	[[ "$stderr" == "logalert: nodir/st.tmp"*": No such file or directory" ]]
 }
 
+@test "logalert: SIGTERM while waiting for input: the state is saved, then it dies of the signal" {
+	printf '[any]\nquery = *\nwindow = 1h\n' > r.conf
+	mkfifo fifo
+	{ r 0; exec sleep 30; } > fifo 3>&- &
+	writer=$!
+	logalert -r r.conf --state st < fifo > out 2> err 3>&- &
+	pid=$!
+	for _ in $(seq 100); do [ -s out ] && break; sleep 0.05; done
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	kill $writer
+	[ "$rc" = 143 ]
+	[ "$(jq -r .state out)" = firing ]
+	[ "$(jq -c '[.clock, .rules[0].groups[0].open]' st)" = "[${T0}000000000,true]" ]
+	[ ! -s err ]
+}
+
 @test "logalert: --history appends events; --load-history keeps open alerts from firing again" {
 	printf '[two]\nquery = *\nthreshold = 2\nwindow = 1m\n' > r.conf
 	{ r 0; r 1; r 2; } > a

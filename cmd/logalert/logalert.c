@@ -482,8 +482,8 @@ scan(int fd, const char *name)
 	 * then ends the wait (to save --state), and --clock now can let time
 	 * pass while no line comes.
 	 */
-	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
-	    (fl = fcntl(fd, F_GETFL)) >= 0)
+	if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	    isatty(fd)) && (fl = fcntl(fd, F_GETFL)) >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	while (!stopsig) {
 		rc = lr_next(&lr, &line, &len);
