@@ -88,7 +88,8 @@ idx_putf64(unsigned char *p, double v)
 uint64_t
 idx_hash(const void *p, size_t n)
 {
-	return XXH64(p, n, 0);
+	/* XXH3: twice as fast as XXH64 on words, the common case */
+	return XXH3_64bits(p, n);
 }
 
 /* The same words as tok_each, with an ASCII fast path (tok.h defines them). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include "idx_part.h"
@@ -654,7 +655,7 @@ idx_pw_finish(struct idx_pw *w, struct idx_ment *ent, char *err, size_t errsz)
 	idx_put64(f + 16, w->rows);
 	idx_put64(f + 24, (uint64_t)w->ptmin);
 	idx_put64(f + 32, (uint64_t)w->ptmax);
-	idx_put64(f + 40, idx_hash(ix.buf, ix.len));
+	idx_put64(f + 40, XXH64(ix.buf, ix.len, 0));
 	idx_put32(f + 48, IDX_VERSION);
 	idx_put32(f + 52, IDX_PART_FTR);
 	memcpy(f + 56, IDX_PEND_MAGIC, 8);

@@ -91,8 +91,9 @@ bad_line(struct logindex *li, const char *fmt, unsigned long long lineno, const 
 static int
 in_list(char **v, size_t n, const char *k, size_t kn)
 {
+	/* called for every field of every line: the first byte rules most out */
 	for (size_t i = 0; i < n; i++)
-		if (strlen(v[i]) == kn && memcmp(v[i], k, kn) == 0)
+		if (kn > 0 && v[i][0] == k[0] && strlen(v[i]) == kn && memcmp(v[i], k, kn) == 0)
 			return (int)i;
 	return -1;
 }
