@@ -50,17 +50,18 @@ follow_files(struct lc *lc, char **paths, size_t n)
 {
 	struct fw_opts o = { .follow = lc->follow, .from_start = lc->from_start,
 		.state = lc->state, .poll_ms = lc->poll_ms, .max_line = lc->max_event };
-	struct input *in = xcalloc(n, sizeof(*in));
+	struct input *in;
 	struct sigaction sa;
 	struct fw_ev ev;
 	struct fw *w;
 	char err[512];
 	int rc, save_warned = 0;
 
-	for (size_t i = 0; i < n; i++)
-		input_init(lc, &in[i], paths[i]);
 	if ((w = fw_open(&o, paths, n, err, sizeof(err))) == NULL)
 		die(EXIT_FATAL, "%s", err[0] ? err : strerror(errno));
+	in = xcalloc(n, sizeof(*in));
+	for (size_t i = 0; i < n; i++)
+		input_init(lc, &in[i], paths[i]);
 	/* ^C while following: stop, write what is pending, save the state.
 	   SA_RESTART: a write to a slow reader must not fail with EINTR. */
 	stop_me = w;
