@@ -323,6 +323,27 @@ get_open(const struct rrule *rr)
 	return n;
 }
 
+/* The per-rule metrics: name, type, help, whether severity is a label, the value. */
+static const struct {
+	const char *name, *type, *help;
+	int sev;
+	uint64_t (*get)(const struct rrule *);
+} per_rule[] = {
+	{ "logalert_rule_matched_records_total", "counter",
+	    "Records that matched the rule's query.", 0, get_matched },
+	{ "logalert_alerts_fired_total", "counter", "Firing alert events.", 1, get_fired },
+	{ "logalert_alerts_resolved_total", "counter", "Alerts whose condition cleared.", 1,
+	    get_resolved },
+	{ "logalert_alerts_suppressed_total", "counter", "Firings held back by the cooldown.", 0,
+	    get_suppressed },
+	{ "logalert_notifications_failed_total", "counter",
+	    "Alert events some notifier did not take.", 0, get_nfail },
+	{ "logalert_records_dropped_total", "counter",
+	    "Matching records of new groups not counted (--max-groups).", 0, get_dropped },
+	{ "logalert_alerts_open", "gauge", "Alerts firing at the end of the run.", 1, get_open },
+	{ "logalert_groups", "gauge", "Groups held at the end of the run.", 0, get_groups },
+};
+
 void
 ev_summary(uint64_t records, uint64_t malformed, uint64_t late, uint64_t untimed,
     uint64_t seen)
@@ -338,7 +359,7 @@ ev_summary(uint64_t records, uint64_t malformed, uint64_t late, uint64_t untimed
 			{ "logalert_records_malformed_total", "Input lines that were not JSON objects." },
 			{ "logalert_records_late_total", "Records older than --max-lateness allows, skipped." },
 			{ "logalert_records_untimed_total", "Records without a usable time field, skipped." },
-			{ "logalert_records_seen_total", "Records at or before the clock restored from --state, skipped." },
+			{ "logalert_records_seen_total", "Records older than the clock restored from --state, skipped." },
 		};
 		uint64_t v[] = { records, malformed, late, untimed, seen };
 
@@ -346,22 +367,9 @@ ev_summary(uint64_t records, uint64_t malformed, uint64_t late, uint64_t untimed
 			prom_metric(&s, g[i].name, "counter", g[i].help);
 			oom_if(sb_addf(&s, "%s %llu\n", g[i].name, (unsigned long long)v[i]));
 		}
-		prom_rules(&s, "logalert_rule_matched_records_total", "counter",
-		    "Records that matched the rule's query.", 0, get_matched);
-		prom_rules(&s, "logalert_alerts_fired_total", "counter",
-		    "Firing alert events.", 1, get_fired);
-		prom_rules(&s, "logalert_alerts_resolved_total", "counter",
-		    "Alerts whose condition cleared.", 1, get_resolved);
-		prom_rules(&s, "logalert_alerts_suppressed_total", "counter",
-		    "Firings held back by the cooldown.", 0, get_suppressed);
-		prom_rules(&s, "logalert_notifications_failed_total", "counter",
-		    "Alert events some notifier did not take.", 0, get_nfail);
-		prom_rules(&s, "logalert_records_dropped_total", "counter",
-		    "Matching records of new groups not counted (--max-groups).", 0, get_dropped);
-		prom_rules(&s, "logalert_alerts_open", "gauge",
-		    "Alerts firing at the end of the run.", 1, get_open);
-		prom_rules(&s, "logalert_groups", "gauge",
-		    "Groups held at the end of the run.", 0, get_groups);
+		for (size_t i = 0; i < sizeof(per_rule) / sizeof(*per_rule); i++)
+			prom_rules(&s, per_rule[i].name, per_rule[i].type, per_rule[i].help,
+			    per_rule[i].sev, per_rule[i].get);
 	} else {
 		oom_if(jw_begin(&w, &s));
 		oom_if(jw_key(&w, "summary"));

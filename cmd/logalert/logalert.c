@@ -516,30 +516,13 @@ scan(int fd, const char *name)
 static void
 read_rules(const char *path)
 {
-	struct sb text = SB_INIT, errs = SB_INIT;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t nerr;
+	struct sb errs = SB_INIT;
+	size_t nerr, len;
+	char *text;
 
-	if (fd < 0)
+	if ((text = read_whole(path, RULES_MAX, &len)) == NULL)
 		die_errno(EXIT_FATAL, "%s", path);
-	for (;;) {
-		ssize_t n;
-
-		if (sb_grow(&text, 65536) < 0)
-			die(EXIT_FATAL, "out of memory");
-		n = read(fd, text.buf + text.len, text.cap - text.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die_errno(EXIT_FATAL, "%s", path);
-		if (n == 0)
-			break;
-		text.len += (size_t)n;
-		if (text.len > RULES_MAX)
-			die(EXIT_FATAL, "%s: larger than %d bytes: not a rules file?", path, RULES_MAX);
-	}
-	close(fd);
-	if ((nerr = ar_parse(&rules, text.buf, text.len, path, &errs)) > 0) {
+	if ((nerr = ar_parse(&rules, text, len, path, &errs)) > 0) {
 		/* one message per line, each with "logalert: " first */
 		for (char *l = errs.buf, *nl; l && *l; l = nl + 1) {
 			nl = strchr(l, '\n');
@@ -548,7 +531,7 @@ read_rules(const char *path)
 		}
 		exit(EXIT_FATAL);
 	}
-	sb_free(&text);
+	free(text);
 	sb_free(&errs);
 }
 

@@ -173,6 +173,8 @@ void st_load(const char *path, struct pending *pq);
 void st_save(const char *path, const struct pending *pq);
 void st_load_history(const char *path);
 int64_t st_restored_clock(void);
+/* The contents of path (NUL-terminated), or NULL with errno when it cannot be opened; dies past max bytes or on a read error. */
+char *read_whole(const char *path, size_t max, size_t *len);
 
 /* logalert.c: the reorder buffer that state.c saves and restores */
 struct pitem {

@@ -17,7 +17,7 @@
 #include "logalert.h"
 
 #define STATE_VERSION 1
-#define STATE_MAX (1LL << 32)	/* refuse to read a state file over 4 GiB */
+#define STATE_MAX ((size_t)1 << 32)	/* refuse to read a state file over 4 GiB */
 
 static int64_t restored = NEVER;
 static const char *spath;
@@ -399,8 +399,8 @@ load_rule(struct json_object *jr)
 	free(gs);
 }
 
-static char *
-slurp(const char *path, size_t *len)
+char *
+read_whole(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct sb b = SB_INIT;
@@ -408,8 +408,8 @@ slurp(const char *path, size_t *len)
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > STATE_MAX)
-		die(EXIT_FATAL, "%s: too large for a state file", path);
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > max)
+		die(EXIT_FATAL, "%s: larger than %zu bytes", path, max);
 	for (;;) {
 		ssize_t n;
 
@@ -424,6 +424,8 @@ slurp(const char *path, size_t *len)
 			break;
 		b.len += (size_t)n;
 		b.buf[b.len] = '\0';
+		if (b.len > max)	/* a pipe or device: no size to check first */
+			die(EXIT_FATAL, "%s: larger than %zu bytes", path, max);
 	}
 	close(fd);
 	*len = b.len;
@@ -439,7 +441,7 @@ st_load(const char *path, struct pending *pq)
 	char *text;
 
 	spath = path;
-	if ((text = slurp(path, &len)) == NULL) {
+	if ((text = read_whole(path, STATE_MAX, &len)) == NULL) {
 		if (errno == ENOENT)
 			return;	/* the first run */
 		die_errno(EXIT_FATAL, "%s", path);
