@@ -9,7 +9,7 @@ BIN=${BIN:?} DATA=${DATA:-/tmp/logkit-bench} BENCH_MB=${BENCH_MB:-1024}
 B=${B:-build}
 BIN=$(cd "$BIN" && pwd)
 mkdir -p "$DATA"
-LOGGEN=$BIN/../$B/loggen
+LOGGEN=${LOGGEN:-$BIN/../$B/loggen}
 [ -x "$LOGGEN" ] || LOGGEN=$(dirname "$BIN")/build/loggen
 run=$DATA/fu-${BENCH_MB}m
 blob=$DATA/fetch-${BENCH_MB}m.bin
