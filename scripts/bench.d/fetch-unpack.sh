@@ -81,3 +81,8 @@ echo "logunpack extract (${mb} MiB tar.zst, $BENCH_MB MiB of logs): ours ${ours}
 out=$("$BIN/logunpack" --lines "$tz" | wc -c)
 ours=$(best "$BIN/logunpack --lines '$tz'")
 echo "logunpack --lines ($BENCH_MB MiB of logs): ${ours}s to /dev/null, $(echo "scale=0; $out / 1048576 / $ours" | bc -l) MiB/s of output (target >= 1000); peak RSS $(rss "$BIN/logunpack --lines '$tz'") KiB"
+
+# Memory flat: the same peaks on an eighth of the input.
+small=$DATA/fu-$((BENCH_MB / 8))m
+[ -s "$small/R.tar.zst" ] || "$LOGGEN" run -o "$small" --run-id R --size $((BENCH_MB * 1048576 / 8)) > /dev/null
+echo "peak RSS at $((BENCH_MB / 8)) MiB of logs: extract $(rss "$BIN/logunpack -C $W/o/x '$small/R.tar.zst'") KiB, --lines $(rss "$BIN/logunpack --lines '$small/R.tar.zst'") KiB (memory flat: about the same as at $BENCH_MB MiB above)"
