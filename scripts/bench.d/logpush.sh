@@ -8,7 +8,7 @@ BIN=${BIN:?} DATA=${DATA:-/tmp/logkit-bench} BENCH_MB=${BENCH_MB:-1024}
 B=${B:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$DATA"
-LOGGEN=$BIN/../$B/loggen
+LOGGEN=${LOGGEN:-$BIN/../$B/loggen}
 [ -x "$LOGGEN" ] || LOGGEN=$(dirname "$BIN")/build/loggen
 # The test server is Python: bound the count so a run stays short.
 n=$((BENCH_MB * 2000)); [ "$n" -gt 200000 ] && n=200000
