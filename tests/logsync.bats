@@ -358,6 +358,13 @@ name.log"
 	head -c 4096 /dev/urandom > D/.logsync/state
 	run -2 --separate-stderr logsync --dest D src/
 	[ "$stderr" = "logsync: D/.logsync/state:1: not a logsync state file" ]
+	printf 'logsync-state 1\n1 2 localhost/a\0b.log\n' > D/.logsync/state
+	run -2 --separate-stderr logsync --dest D src/
+	[ "$stderr" = "logsync: D/.logsync/state:2: malformed line" ]
+	# an empty file is an empty state: everything is new
+	: > D/.logsync/state
+	run -0 --separate-stderr logsync --dest D src/
+	[ "$(echo "$output" | jq -r .event)" = new ]
 	# 200k entries (a big tree's state) load, and the one that matches counts
 	{ echo "logsync-state 1"; seq 200000 | sed 's,.*,1 1 localhost/f&.log,'
 	  m=$(stat -c %.9Y src/a.log); echo "2 ${m%.*}${m#*.} localhost/a.log"; } > D/.logsync/state

@@ -24,6 +24,7 @@ struct opts {
 /* A file logsync has seen in DEST, keyed by its path relative to DEST. */
 struct ent {
 	char *path;
+	uint64_t hash;			/* of path, kept for probing and growing */
 	int64_t size, mtime;		/* mtime in ns */
 };
 
@@ -32,6 +33,8 @@ struct state {
 	struct ent *ents;
 	size_t n, cap;			/* ents used, slots */
 	int dirty;
+	char *arena;			/* the loaded file: paths point into it */
+	size_t arenalen;
 };
 
 int state_load(struct state *st, const char *file, char *err, size_t errsz);

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "../../common/lr.h"
 #include "../../common/sb.h"
 #include "logsync.h"
 
@@ -18,30 +18,58 @@
  */
 #define STATE_MAGIC "logsync-state 1"
 
+/* The slot of path (hash h): where it is, or the empty one where it would go. */
 static size_t
-slot(const struct state *st, const char *path)
+slot(const struct state *st, const char *path, uint64_t h)
 {
-	size_t i = (size_t)XXH3_64bits(path, strlen(path)) & (st->cap - 1);
+	size_t i = (size_t)h & (st->cap - 1);
 
-	while (st->ents[i].path && strcmp(st->ents[i].path, path) != 0)
+	/* the stored hash spares a strcmp (and its cache miss) on most collisions */
+	while (st->ents[i].path && (st->ents[i].hash != h || strcmp(st->ents[i].path, path) != 0))
 		i = (i + 1) & (st->cap - 1);
 	return i;
 }
 
+/* Make room for at least want entries at a load of at most 3/4. */
 static int
-grow(struct state *st)
+reserve(struct state *st, size_t want)
 {
-	struct state nst = { NULL, 0, st->cap ? st->cap * 2 : 1024, 0 };
+	struct ent *ne;
+	size_t ncap = st->cap ? st->cap : 1024;
 
-	if ((nst.ents = calloc(nst.cap, sizeof(*nst.ents))) == NULL)
+	while (want * 4 >= ncap * 3)
+		ncap *= 2;
+	if (ncap == st->cap)
+		return 0;
+	if ((ne = calloc(ncap, sizeof(*ne))) == NULL)
 		return -1;
-	for (size_t i = 0; i < st->cap; i++)
-		if (st->ents[i].path)
-			nst.ents[slot(&nst, st->ents[i].path)] = st->ents[i];
+	/* keys are distinct: each goes to the first free slot of its chain */
+	for (size_t i = 0; i < st->cap; i++) {
+		size_t j;
+		if (!st->ents[i].path)
+			continue;
+		for (j = (size_t)st->ents[i].hash & (ncap - 1); ne[j].path; j = (j + 1) & (ncap - 1))
+			;
+		ne[j] = st->ents[i];
+	}
 	free(st->ents);
-	st->ents = nst.ents;
-	st->cap = nst.cap;
+	st->ents = ne;
+	st->cap = ncap;
 	return 0;
+}
+
+static uint64_t
+hash(const char *path)
+{
+	return XXH3_64bits(path, strlen(path));
+}
+
+/* Free an entry's path unless it lives in the arena (the loaded file). */
+static void
+free_path(struct state *st, char *path)
+{
+	if (!(st->arena && path >= st->arena && path < st->arena + st->arenalen))
+		free(path);
 }
 
 struct ent *
@@ -51,27 +79,42 @@ state_get(struct state *st, const char *path)
 
 	if (st->cap == 0)
 		return NULL;
-	e = &st->ents[slot(st, path)];
+	e = &st->ents[slot(st, path, hash(path))];
 	return e->path ? e : NULL;
 }
 
-int
-state_put(struct state *st, const char *path, int64_t size, int64_t mtime)
+/* Insert or update; path is copied (copy 1) or taken as it is (0: it is in the arena). */
+static int
+put(struct state *st, char *path, int copy, int64_t size, int64_t mtime)
 {
+	uint64_t h = hash(path);
 	struct ent *e;
 
-	if ((st->n + 1) * 4 >= st->cap * 3 && grow(st) < 0)
+	if (reserve(st, st->n + 1) < 0)
 		return -1;
-	e = &st->ents[slot(st, path)];
+	e = &st->ents[slot(st, path, h)];
 	if (!e->path) {
-		if ((e->path = strdup(path)) == NULL)
+		if ((e->path = copy ? strdup(path) : path) == NULL)
 			return -1;
+		e->hash = h;
 		st->n++;
 	}
 	e->size = size;
 	e->mtime = mtime;
 	st->dirty = 1;
 	return 0;
+}
+
+int
+state_put(struct state *st, const char *path, int64_t size, int64_t mtime)
+{
+	return put(st, (char *)path, 1, size, mtime);
+}
+
+static int
+state_put_owned(struct state *st, char *path, int64_t size, int64_t mtime)
+{
+	return put(st, path, 0, size, mtime);
 }
 
 void
@@ -83,7 +126,7 @@ state_del(struct state *st, const char *path)
 	if (!e)
 		return;
 	/* Backward-shift deletion keeps the probe chains intact. */
-	free(e->path);
+	free_path(st, e->path);
 	e->path = NULL;
 	st->n--;
 	st->dirty = 1;
@@ -91,7 +134,7 @@ state_del(struct state *st, const char *path)
 	for (j = (i + 1) & (st->cap - 1); st->ents[j].path; j = (j + 1) & (st->cap - 1)) {
 		struct ent moved = st->ents[j];
 		st->ents[j].path = NULL;
-		st->ents[slot(st, moved.path)] = moved;
+		st->ents[slot(st, moved.path, moved.hash)] = moved;
 	}
 }
 
@@ -99,8 +142,9 @@ void
 state_free(struct state *st)
 {
 	for (size_t i = 0; i < st->cap; i++)
-		free(st->ents[i].path);
+		free_path(st, st->ents[i].path);
 	free(st->ents);
+	free(st->arena);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -123,14 +167,19 @@ unescape(char *s)
 	*w = '\0';
 }
 
+/*
+ * The file is read whole into st->arena and parsed in place: each path is
+ * unescaped and NUL-terminated where it lies, so loading a big state
+ * costs one allocation, not one per file.
+ */
 int
 state_load(struct state *st, const char *file, char *err, size_t errsz)
 {
-	struct lr lr;
-	const char *line;
-	size_t len;
-	int fd, r, rc = -1;
-	char *buf = NULL;
+	struct stat sbuf;
+	size_t len = 0, lineno = 0;
+	char *p, *end;
+	int fd, rc = -1;
+	ssize_t n;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT)
@@ -138,53 +187,65 @@ state_load(struct state *st, const char *file, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", file, strerror(errno));
 		return -1;
 	}
-	if (lr_init(&lr, fd, 0) < 0) {
-		snprintf(err, errsz, "%s: %s", file, strerror(errno));
-		close(fd);
-		return -1;
+	if (fstat(fd, &sbuf) < 0)
+		goto syserr;
+	if ((st->arena = malloc((size_t)sbuf.st_size + 1)) == NULL)
+		goto nomem;
+	/* no more than st_size bytes: a file that grows meanwhile is not ours to chase */
+	while (len < (size_t)sbuf.st_size &&
+	    (n = read(fd, st->arena + len, (size_t)sbuf.st_size - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto syserr;
+		}
+		len += (size_t)n;
 	}
-	while ((r = lr_next(&lr, &line, &len)) == 1) {
+	st->arenalen = len + 1;
+	st->arena[len] = '\0';
+	/* a line is ~60 bytes: size the table once instead of growing it */
+	if (reserve(st, len / 64) < 0)
+		goto nomem;
+	for (p = st->arena; p < st->arena + len; p = end + 1) {
 		long long size, mtime;
-		char *end;
+		char *nl = memchr(p, '\n', (size_t)(st->arena + len - p)), *num;
 
-		if (lr.lineno == 1) {
-			if (len != strlen(STATE_MAGIC) || memcmp(line, STATE_MAGIC, len) != 0) {
+		end = nl ? nl : st->arena + len;
+		*end = '\0';
+		lineno++;
+		if (lineno == 1) {
+			if ((size_t)(end - p) != strlen(STATE_MAGIC) ||
+			    memcmp(p, STATE_MAGIC, strlen(STATE_MAGIC)) != 0) {
 				snprintf(err, errsz, "%s:1: not a logsync state file", file);
 				goto out;
 			}
 			continue;
 		}
-		free(buf);
-		if ((buf = malloc(len + 1)) == NULL)
-			goto nomem;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
 		errno = 0;
-		size = strtoll(buf, &end, 10);
-		if (errno || *end != ' ' || size < 0)
+		size = strtoll(p, &num, 10);
+		if (errno || num == p || *num != ' ' || size < 0)
 			goto bad;
-		mtime = strtoll(end + 1, &end, 10);
-		if (errno || *end != ' ' || end[1] == '\0')
+		p = num + 1;
+		mtime = strtoll(p, &num, 10);
+		if (errno || num == p || *num != ' ' || num[1] == '\0' ||
+		    memchr(num + 1, '\0', (size_t)(end - num - 1)))
 			goto bad;
-		unescape(end + 1);
-		if (state_put(st, end + 1, size, mtime) < 0)
+		unescape(num + 1);
+		if (state_put_owned(st, num + 1, size, mtime) < 0)
 			goto nomem;
-	}
-	if (r < 0) {
-		snprintf(err, errsz, "%s: %s", file, strerror(errno));
-		goto out;
 	}
 	st->dirty = 0;
 	rc = 0;
 	goto out;
 bad:
-	snprintf(err, errsz, "%s:%llu: malformed line", file, lr.lineno);
+	snprintf(err, errsz, "%s:%zu: malformed line", file, lineno);
+	goto out;
+syserr:
+	snprintf(err, errsz, "%s: %s", file, strerror(errno));
 	goto out;
 nomem:
 	snprintf(err, errsz, "%s: %s", file, strerror(ENOMEM));
 out:
-	free(buf);
-	lr_free(&lr);
 	close(fd);
 	return rc;
 }
