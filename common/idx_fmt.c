@@ -272,6 +272,7 @@ idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *er
 
 	p->map = m;
 	p->size = size;
+	p->fd = -1;
 	p->fields = NULL;
 	p->streams = NULL;
 	p->blocks = NULL;
@@ -305,10 +306,12 @@ idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *er
 	p->nfields = idx_get32(ix);
 	p->nstreams = idx_get32(ix + 4);
 	p->nblocks = idx_get32(ix + 8);
+	p->nruns = idx_get32(ix + 12);
 	end = ix + isz;
 	q = ix + IDX_INDEX_HDR;
 	/* every entry takes at least a few bytes: bound the counts by the size */
-	if (p->nfields > isz / 2 || p->nstreams > isz / 4 || p->nblocks > isz / IDX_BLOCK_HDR)
+	if (p->nfields > isz / 2 || p->nstreams > isz / 4 || p->nblocks > isz / IDX_BLOCK_HDR ||
+	    p->nruns > isz / IDX_RUN)
 		return fail(err, errsz, path, ioff, "table counts exceed the index size");
 	if ((p->fields = calloc(p->nfields + 1, sizeof(*p->fields))) == NULL ||
 	    (p->streams = calloc(p->nstreams + 1, sizeof(*p->streams))) == NULL ||
@@ -372,6 +375,12 @@ idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *er
 		}
 		q += (size_t)b->ncols * IDX_COL_DESC;
 	}
+	if ((uint64_t)(end - q) / IDX_RUN < p->nruns)
+		goto trunc;
+	p->runs = q;
+	for (uint32_t i = 0; i < p->nruns; i++, q += IDX_RUN)
+		if (!fits(idx_get64(q), idx_get64(q + 8), ioff) || idx_get64(q) < IDX_PART_HDR)
+			return fail(err, errsz, path, (uint64_t)(q - m), "bad bloom run");
 	return 0;
 trunc:
 	return fail(err, errsz, path, (uint64_t)(q - m), "index section truncated");
@@ -388,6 +397,7 @@ idx_part_open(struct idx_part *p, const char *path, char *err, size_t errsz)
 	int fd;
 
 	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 	if ((p->path = strdup(path)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
@@ -404,13 +414,12 @@ idx_part_open(struct idx_part *p, const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto bad;
 	}
-	close(fd);
-	fd = -1;
 	if (idx_part_parse(p, m, (size_t)st.st_size, err, errsz) < 0) {
 		munmap(m, (size_t)st.st_size);
 		p->map = NULL;
 		goto bad;
 	}
+	p->fd = fd;
 	return 0;
 bad:
 	if (fd >= 0)
@@ -424,11 +433,15 @@ idx_part_close(struct idx_part *p)
 {
 	if (p->map != NULL && p->path != NULL)
 		munmap((void *)p->map, p->size);
+	/* a part never opened is all zeros: path NULL, fd 0 means nothing */
+	if (p->path != NULL && p->fd >= 0)
+		close(p->fd);
 	free(p->fields);
 	free(p->streams);
 	free(p->blocks);
 	free(p->path);
 	memset(p, 0, sizeof(*p));
+	p->fd = -1;
 }
 
 void
@@ -469,22 +482,16 @@ dec_grow(struct idx_dec *d, uint32_t n)
 	return 0;
 }
 
-uint64_t
-idx_col_sum(const void *z, size_t zn, const void *bloom, size_t bn)
+static int
+decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_col *c,
+    const unsigned char *base, struct idx_dec *d, void *zctx, char *err, size_t errsz)
 {
-	return XXH64(z, zn, bn ? XXH64(bloom, bn, 0) : 0);
-}
-
-int
-idx_col_decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_col *c,
-    struct idx_dec *d, void *zctx, char *err, size_t errsz)
-{
-	const unsigned char *s, *e, *base = p->map + c->off;
+	const unsigned char *s, *e;
 	size_t r;
 	uint64_t v;
 	uint32_t n = b->nrows;
 
-	if (idx_col_sum(base, c->csize, p->map + c->boff, c->bloomsize) != c->sum)
+	if (XXH64(base, c->csize, 0) != c->sum)
 		return fail(err, errsz, p->path, c->off, "bad column checksum");
 	if (dec_grow(d, n) < 0 || (d->raw.cap < (size_t)c->rawsize + 1 && sb_grow(&d->raw, (size_t)c->rawsize + 1 - d->raw.len) < 0)) {
 		snprintf(err, errsz, "out of memory");
@@ -563,6 +570,69 @@ idx_col_decode(const struct idx_part *p, const struct idx_pblock *b, const struc
 	return 0;
 bad:
 	return fail(err, errsz, p->path, c->off, "malformed column data");
+}
+
+int
+idx_col_decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_col *c,
+    struct idx_dec *d, void *zctx, char *err, size_t errsz)
+{
+	return decode(p, b, c, p->map + c->off, d, zctx, err, errsz);
+}
+
+int
+idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
+    const struct idx_col *c, struct idx_dec *d, struct sb *buf, void *zctx,
+    char *err, size_t errsz)
+{
+	size_t got = 0;
+
+	if (p->fd < 0)
+		return decode(p, b, c, p->map + c->off, d, zctx, err, errsz);
+	buf->len = 0;
+	if (sb_grow(buf, c->csize) < 0) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	while (got < c->csize) {
+		ssize_t r = pread(p->fd, buf->buf + got, c->csize - got, (off_t)(c->off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return fail(err, errsz, p->path, c->off, "%s", r < 0 ? strerror(errno) : "short read");
+		got += (size_t)r;
+	}
+	return decode(p, b, c, (const unsigned char *)buf->buf, d, zctx, err, errsz);
+}
+
+int
+idx_part_check_blooms(const struct idx_part *p, char *err, size_t errsz)
+{
+	for (uint32_t i = 0; i < p->nruns; i++) {
+		const unsigned char *q = p->runs + (size_t)i * IDX_RUN;
+
+		if (XXH64(p->map + idx_get64(q), idx_get64(q + 8), 0) != idx_get64(q + 16))
+			return fail(err, errsz, p->path, idx_get64(q), "bad bloom filter checksum");
+	}
+	for (uint32_t bi = 0; bi < p->nblocks; bi++)
+		for (uint32_t k = 0; k < p->blocks[bi].ncols; k++) {
+			struct idx_col c;
+			uint32_t i;
+
+			idx_col_get(&p->blocks[bi], k, &c);
+			if (c.bloomsize == 0)
+				continue;
+			for (i = 0; i < p->nruns; i++) {
+				const unsigned char *q = p->runs + (size_t)i * IDX_RUN;
+
+				if (c.boff >= idx_get64(q) && c.boff - idx_get64(q) <= idx_get64(q + 8) &&
+				    c.bloomsize <= idx_get64(q + 8) - (c.boff - idx_get64(q)))
+					break;
+			}
+			if (i == p->nruns)
+				return fail(err, errsz, p->path, c.boff, "bloom filter outside every bloom run");
+		}
+	return 0;
 }
 
 void

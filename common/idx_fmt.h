@@ -23,6 +23,7 @@
 #define IDX_BLOCK_HDR		32
 #define IDX_COL_DESC		64
 #define IDX_INDEX_HDR		16
+#define IDX_RUN			24
 
 #define IDX_HLL_P		10
 #define IDX_HLL_M		(1u << IDX_HLL_P)
@@ -119,10 +120,12 @@ struct idx_part {
 	uint32_t day;
 	uint64_t records;
 	int64_t tmin, tmax;
-	uint32_t nfields, nstreams, nblocks;
+	uint32_t nfields, nstreams, nblocks, nruns;
 	struct idx_pfield *fields;
 	struct idx_pstream *streams;
 	struct idx_pblock *blocks;
+	const unsigned char *runs;	/* nruns bloom runs: u64 offset, u64 size, u64 XXH64 */
+	int fd;				/* open for pread (-1: bytes in memory only) */
 };
 
 /*
@@ -151,8 +154,6 @@ struct idx_dec {
 	uint32_t dlen[IDX_MAX_DICT];
 };
 
-/* The checksum of a column: XXH64 of its zstd frame, seeded with the XXH64 of its bloom filter (0 without one). */
-uint64_t idx_col_sum(const void *z, size_t zn, const void *bloom, size_t bn);
 /*
  * Check the checksum of column c of block b and decode it.  Returns 0,
  * or -1 with err "PATH: what (offset N)" when it does not verify.
@@ -160,6 +161,17 @@ uint64_t idx_col_sum(const void *z, size_t zn, const void *bloom, size_t bn);
  */
 int idx_col_decode(const struct idx_part *p, const struct idx_pblock *b,
     const struct idx_col *c, struct idx_dec *d, void *zctx, char *err, size_t errsz);
+/*
+ * The same, reading the column's bytes with pread into buf (kept for
+ * the next call) instead of touching the mapping: cheaper for a column
+ * here and there than a page fault each, which some VMs make costly.
+ * Falls back to the mapping when p has no descriptor.
+ */
+int idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
+    const struct idx_col *c, struct idx_dec *d, struct sb *buf, void *zctx,
+    char *err, size_t errsz);
+/* Check the bloom runs' checksums and that every column's bloom lies in one; 0 or -1 with err. */
+int idx_part_check_blooms(const struct idx_part *p, char *err, size_t errsz);
 void idx_dec_free(struct idx_dec *d);
 
 /* ---- the manifest ---- */

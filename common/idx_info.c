@@ -217,6 +217,10 @@ idx_verify(const char *dir, idx_warn_fn bad, void *arg, uint64_t *records, char 
 				ok = 0;
 			}
 		}
+		if (ok && idx_part_check_blooms(&p, e, sizeof(e)) < 0) {
+			bad(arg, e);
+			ok = 0;
+		}
 		if (ok && rows != p.records) {
 			snprintf(e, sizeof(e), "%s: blocks hold %llu records, the footer says %llu (offset %zu)",
 			    path, (unsigned long long)rows, (unsigned long long)p.records, p.size - IDX_PART_FTR);

@@ -82,6 +82,9 @@ struct idx_pw {
 	struct sb seg;
 	struct pbl { size_t desc, rel; uint32_t field, size; int bloom; } *pend;
 	size_t npend, cappend;
+	struct sb runs;			/* bloom runs for the index section */
+	uint32_t nruns;
+	XXH64_state_t *xs;
 	uint64_t rows;
 	struct sb scratch, z;
 };
@@ -223,6 +226,9 @@ idx_pw_abort(struct idx_pw *w)
 	sb_free(&w->streams);
 	sb_free(&w->blocks);
 	sb_free(&w->seg);
+	sb_free(&w->runs);
+	if (w->xs != NULL)
+		XXH64_freeState(w->xs);
 	free(w->pend);
 	sb_free(&w->scratch);
 	sb_free(&w->z);
@@ -392,7 +398,7 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 	idx_put32(d + 28, nonempty);
 	idx_putf64(d + 32, c != NULL ? c->nmin : 0);
 	idx_putf64(d + 40, c != NULL ? c->nmax : 0);
-	idx_put64(d + 48, idx_col_sum(w->z.buf, zn, w->z.buf + zn, bsize));
+	idx_put64(d + 48, XXH64(w->z.buf, zn, 0));
 	/* d + 8 and d + 56, the offsets, are set when the segment is written */
 	return sb_add(&w->blocks, d, sizeof(d));
 }
@@ -433,18 +439,52 @@ pbl_cmp(const void *a, const void *b)
 	return x->rel < y->rel ? -1 : x->rel > y->rel;
 }
 
-/* Write the segment grouped by field, and point the descriptors at where their bytes went. */
+/* End the bloom run that started at offset start (nothing when empty). */
+static int
+end_run(struct idx_pw *w, uint64_t start)
+{
+	if (w->off == start)
+		return 0;
+	if (idx_sb_put64(&w->runs, start) < 0 || idx_sb_put64(&w->runs, w->off - start) < 0 ||
+	    idx_sb_put64(&w->runs, XXH64_digest(w->xs)) < 0)
+		return -1;
+	w->nruns++;
+	return 0;
+}
+
+/*
+ * Write the segment grouped by field, and point the descriptors at where
+ * their bytes went.  A field's blooms in a segment make a bloom run,
+ * listed with its checksum in the index section (readers use blooms
+ * without checking them; --verify checks the runs).
+ */
 static int
 flush_seg(struct idx_pw *w)
 {
+	uint64_t start = 0;
+	int inrun = 0;
+
+	if (w->xs == NULL && (w->xs = XXH64_createState()) == NULL)
+		return -1;
 	qsort(w->pend, w->npend, sizeof(*w->pend), pbl_cmp);
 	for (size_t i = 0; i < w->npend; i++) {
 		const struct pbl *pb = &w->pend[i];
 
+		if (pb->bloom && (!inrun || pb->field != w->pend[i - 1].field)) {
+			if (inrun && end_run(w, start) < 0)
+				return -1;
+			inrun = 1;
+			start = w->off;
+			XXH64_reset(w->xs, 0);
+		}
+		if (pb->bloom)
+			XXH64_update(w->xs, w->seg.buf + pb->rel, pb->size);
 		idx_put64((unsigned char *)w->blocks.buf + pb->desc + (pb->bloom ? 56 : 8), w->off);
 		if (emit(w, w->seg.buf + pb->rel, pb->size) < 0)
 			return -1;
 	}
+	if (inrun && end_run(w, start) < 0)
+		return -1;
 	w->npend = 0;
 	w->seg.len = 0;
 	return 0;
@@ -633,7 +673,7 @@ idx_pw_finish(struct idx_pw *w, struct idx_ment *ent, char *err, size_t errsz)
 	ioff = w->off;
 	/* index: counts, fields (_time first), streams, blocks */
 	if (idx_sb_put32(&ix, (uint32_t)w->nf + 1) < 0 || idx_sb_put32(&ix, w->nstreams) < 0 ||
-	    idx_sb_put32(&ix, w->nblocks) < 0 || idx_sb_put32(&ix, 0) < 0)
+	    idx_sb_put32(&ix, w->nblocks) < 0 || idx_sb_put32(&ix, w->nruns) < 0)
 		goto oom;
 	if (sb_add(&ix, "\x05\x00_time", 7) < 0 || idx_sb_put64(&ix, w->rows) < 0 ||
 	    sb_add(&ix, hll0, sizeof(hll0)) < 0)
@@ -646,7 +686,8 @@ idx_pw_finish(struct idx_pw *w, struct idx_ment *ent, char *err, size_t errsz)
 			goto oom;
 	}
 	if (sb_add(&ix, w->streams.buf, w->streams.len) < 0 ||
-	    sb_add(&ix, w->blocks.buf, w->blocks.len) < 0)
+	    sb_add(&ix, w->blocks.buf, w->blocks.len) < 0 ||
+	    sb_add(&ix, w->runs.buf, w->runs.len) < 0)
 		goto oom;
 	if (emit(w, ix.buf, ix.len) < 0)
 		goto syserr;

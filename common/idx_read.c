@@ -168,6 +168,7 @@ struct scan {
 	int *colof;			/* per part field: column index in block, -1 */
 	int *wantw;			/* per part field: read by a weighted run's stats */
 	uint32_t row;
+	struct sb zbuf;			/* column bytes read with pread */
 	uint32_t *counts;		/* rows per combination of dictionary codes */
 	size_t ncounts;
 	int (*cb)(void *, struct json_object *);
@@ -459,6 +460,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 	struct idx_scan_stats *st = s->st;
 	struct json_object **cache = NULL;
 	int need_time = all, need_stream = all, wtime = 0, wstream = 0, rc = 0;
+	uint32_t last_read = UINT32_MAX - 1;
 
 	memset(s->ckey, 0, sizeof(s->ckey));
 	if (p->nfields > s->ndec) {
@@ -491,7 +493,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		struct qry_block qb;
 		struct st_labels *lab;
 		enum qry_skip why;
-		int dictonly = 1, judged, tested, btime, bstream;
+		int dictonly = 1, judged, tested, btime, bstream, sparse;
 		const int *want;
 		size_t combos = 1;
 
@@ -534,7 +536,15 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		want = tested ? s->wantw : s->want;
 		btime = tested ? wtime : need_time;
 		bstream = tested ? wstream : need_stream;
-		/* decode the wanted columns */
+		/*
+		 * Decode the wanted columns.  A block far from the last one read
+		 * (a rare word's hit) is read with pread: touching the mapping
+		 * would fault in a page or more per column, dearer than a
+		 * syscall; a run of blocks is read through the mapping, where
+		 * the kernel maps neighbouring pages in one go.
+		 */
+		sparse = last_read + 1 != bi;
+		last_read = bi;
 		st->blocks_read++;
 		st->rows_read += b->nrows;
 		for (uint32_t i = 0; i < p->nfields; i++) {
@@ -548,7 +558,9 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 			s->colof[c.field] = (int)ci;
 			if (!want[c.field])
 				continue;
-			if (idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd, s->err, sizeof(s->err)) < 0) {
+			if ((sparse ? idx_col_decode_pread(p, b, &c, &s->dec[c.field], &s->zbuf, s->ix->zd,
+			    s->err, sizeof(s->err)) : idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd,
+			    s->err, sizeof(s->err))) < 0) {
 				if (strcmp(s->err, "out of memory") == 0)
 					goto oom;
 				warnf(s->ix, s->err);
@@ -681,6 +693,7 @@ scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
 	free(s.done);
 	free(s.colof);
 	free(s.counts);
+	sb_free(&s.zbuf);
 	return rc;
 }
 

@@ -133,6 +133,20 @@ verified() { logindex -d "$1" --verify | jq -r .records_ok; }
 	[ "$(jq .bad_parts <<<"$output")" = 1 ]
 }
 
+@test "--verify checks the bloom filters; queries still answer" {
+	logindex -d idx --time-field time < app.jsonl
+	part=$(ls idx/*/*.part)
+	size=$(stat -c %s "$part")
+	# the footer's first u64 is the index offset; the last bloom run ends there
+	ioff=$(od -An -t u8 -j $((size - 64)) -N 8 "$part" | tr -d ' ')
+	printf '\x5a' | dd of="$part" bs=1 seek=$((ioff - 1)) conv=notrunc status=none
+	run -1 --separate-stderr logindex -d idx --verify
+	[[ "$stderr" == "logindex: $part: bad bloom filter checksum (offset "*")" ]]
+	[ "$(jq .bad_parts <<<"$output")" = 1 ]
+	run -0 logq -d idx '* | stats count()'
+	[ "$output" = '{"count(*)":"3000"}' ]
+}
+
 @test "a truncated part, a newer version, a missing or bad manifest" {
 	logindex -d idx --time-field time < app.jsonl
 	part=$(ls idx/*/*.part)
