@@ -38,12 +38,54 @@ blank(const char *s, size_t n)
 }
 
 int
-rec_read(struct rec_reader *r, struct json_object **obj)
+rec_parse(struct json_tokener *tok, const char *line, size_t len, const char *name,
+    unsigned long long lineno, struct json_object **obj, char *err, size_t errsz)
 {
 	struct json_object *o;
 	enum json_tokener_error e;
+	size_t used;
+
+	*obj = NULL;
+	err[0] = '\0';
+	json_tokener_reset(tok);
+	if (len > (size_t)INT32_MAX - 1) {
+		snprintf(err, errsz, "%s:%llu: line too long for JSON parser", name, lineno);
+		return 0;
+	}
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(err, errsz, "%s:%llu: NUL byte in line", name, lineno);
+		return 0;
+	}
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	e = json_tokener_get_error(tok);
+	if (o == NULL) {
+		if (e == json_tokener_continue)
+			snprintf(err, errsz, "%s:%llu: truncated JSON", name, lineno);
+		else
+			snprintf(err, errsz, "%s:%llu: invalid JSON at column %zu: %s", name, lineno,
+			    json_tokener_get_parse_end(tok) + 1, json_tokener_error_desc(e));
+		return 0;
+	}
+	used = json_tokener_get_parse_end(tok);
+	if (!blank(line + used, len - used)) {
+		snprintf(err, errsz, "%s:%llu: trailing data at column %zu", name, lineno, used + 1);
+		json_object_put(o);
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errsz, "%s:%llu: not a JSON object", name, lineno);
+		json_object_put(o);
+		return 0;
+	}
+	*obj = o;
+	return 1;
+}
+
+int
+rec_read(struct rec_reader *r, struct json_object **obj)
+{
 	const char *line;
-	size_t len, used;
+	size_t len;
 	int rc;
 
 	*obj = NULL;
@@ -53,44 +95,7 @@ rec_read(struct rec_reader *r, struct json_object **obj)
 	} while (blank(line, len));
 	r->line = line;
 	r->len = len;
-	r->err[0] = '\0';
-	json_tokener_reset(r->tok);
-	if (len > (size_t)INT32_MAX - 1) {
-		snprintf(r->err, sizeof(r->err), "%s:%llu: line too long for JSON parser",
-		    r->name, r->lr.lineno);
-		return 1;
-	}
-	if (memchr(line, '\0', len) != NULL) {
-		snprintf(r->err, sizeof(r->err), "%s:%llu: NUL byte in line",
-		    r->name, r->lr.lineno);
-		return 1;
-	}
-	o = json_tokener_parse_ex(r->tok, line, (int)len);
-	e = json_tokener_get_error(r->tok);
-	if (o == NULL) {
-		if (e == json_tokener_continue)
-			snprintf(r->err, sizeof(r->err), "%s:%llu: truncated JSON",
-			    r->name, r->lr.lineno);
-		else
-			snprintf(r->err, sizeof(r->err), "%s:%llu: invalid JSON at column %zu: %s",
-			    r->name, r->lr.lineno, json_tokener_get_parse_end(r->tok) + 1,
-			    json_tokener_error_desc(e));
-		return 1;
-	}
-	used = json_tokener_get_parse_end(r->tok);
-	if (!blank(line + used, len - used)) {
-		snprintf(r->err, sizeof(r->err), "%s:%llu: trailing data at column %zu",
-		    r->name, r->lr.lineno, used + 1);
-		json_object_put(o);
-		return 1;
-	}
-	if (!json_object_is_type(o, json_type_object)) {
-		snprintf(r->err, sizeof(r->err), "%s:%llu: not a JSON object",
-		    r->name, r->lr.lineno);
-		json_object_put(o);
-		return 1;
-	}
-	*obj = o;
+	rec_parse(r->tok, line, len, r->name, r->lr.lineno, obj, r->err, sizeof(r->err));
 	return 1;
 }
 

@@ -36,6 +36,13 @@ int rec_reader_init(struct rec_reader *r, int fd, const char *name);
  * are passed over.
  */
 int rec_read(struct rec_reader *r, struct json_object **obj);
+/*
+ * Parse one line (without its '\n') as a JSON object, with the checks
+ * and messages of rec_read: 1 with *obj set (the caller owns it); 0 with
+ * *obj NULL and "NAME:LINENO: what" in err.  tok is reset first.
+ */
+int rec_parse(struct json_tokener *tok, const char *line, size_t len, const char *name,
+    unsigned long long lineno, struct json_object **obj, char *err, size_t errsz);
 /* Line number of the line just read. */
 unsigned long long rec_lineno(const struct rec_reader *r);
 void rec_reader_free(struct rec_reader *r);

@@ -383,7 +383,7 @@ one_line(const char *line, size_t len, const char *name, unsigned long long line
     int truncated)
 {
 	struct json_object *rec;
-	enum json_tokener_error e;
+	char msg[300];
 	int64_t t;
 	size_t i;
 
@@ -414,29 +414,9 @@ one_line(const char *line, size_t len, const char *name, unsigned long long line
 		}
 		/* malformed, untimed or unsure: the full parse below says which */
 	}
-	if (memchr(line, '\0', len) != NULL) {
+	if (!rec_parse(tok, line, len, name, lineno, &rec, msg, sizeof(msg))) {
 		nbad++;
-		warn_line("%s:%llu: NUL byte in line", name, lineno);
-		return;
-	}
-	json_tokener_reset(tok);
-	rec = json_tokener_parse_ex(tok, line, (int)len);
-	e = json_tokener_get_error(tok);
-	if (rec == NULL || !json_object_is_type(rec, json_type_object) ||
-	    json_tokener_get_parse_end(tok) < len) {
-		size_t end = json_tokener_get_parse_end(tok);
-
-		nbad++;
-		if (rec != NULL && !json_object_is_type(rec, json_type_object))
-			warn_line("%s:%llu: not a JSON object", name, lineno);
-		else if (rec != NULL)
-			warn_line("%s:%llu: trailing data after JSON at column %zu", name, lineno, end + 1);
-		else if (e == json_tokener_continue)
-			warn_line("%s:%llu: truncated JSON", name, lineno);
-		else
-			warn_line("%s:%llu: invalid JSON at column %zu: %s", name, lineno, end + 1,
-			    json_tokener_error_desc(e));
-		json_object_put(rec);
+		warn_line("%s", msg);
 		return;
 	}
 	if (o.clock_now) {
