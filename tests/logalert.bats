@@ -591,6 +591,14 @@ logalert: rule 'any': --exec false: exited with status 1 (after 2 attempts)" ]
 		'["resolved","2025-05-17T10:00:01Z","2025-05-17T10:00:10Z","https://logs.example/rules?name=flap"]' > expected
 	grep -qxF "$(tail -n 1 expected)" actual
 	[ -z "$(grep -vxF -f expected actual)" ]
+	# group fields become valid label names; ones logalert sets itself are kept apart
+	printf '[odd]\nquery = odd | stats by (kubernetes.pod, severity) count()\n' > r3.conf
+	r 0 '"_msg":"odd","kubernetes":{"pod":"p-1"},"severity":"warn"' > in3
+	run -1 --separate-stderr logalert -r r3.conf --alertmanager "$AMURL" < in3
+	[ "$(jq -c .notified <<< "$output")" = true ]
+	curl -sf "$AMURL/api/v2/alerts?filter=alertname=%22odd%22" | jq -c '.[0].labels' > actual
+	echo '{"alertname":"odd","group_severity":"warn","kubernetes_pod":"p-1","severity":"medium"}' > expected
+	expect_same expected actual
 	# Alertmanager down: reported, not fatal
 	run -1 --separate-stderr logalert -r r.conf --alertmanager "http://127.0.0.1:$(free_port)" --retries 0 < in
 	[[ "$stderr" == "logalert: rule 'disk-full': --alertmanager http://127.0.0.1:"*"/api/v2/alerts: "* ]]

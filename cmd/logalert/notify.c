@@ -396,26 +396,30 @@ post(const char *url, const struct http_cred *c, const char *p, size_t n, char *
 	}
 }
 
-/* A label name Alertmanager takes: [a-zA-Z_][a-zA-Z0-9_]*. */
+/*
+ * A label name Alertmanager takes, [a-zA-Z_][a-zA-Z0-9_]*: other bytes
+ * become '_'; a group field named like a label logalert sets itself
+ * (alertname, severity) gets "group_" in front.
+ */
 static void
 label_name(struct sb *out, const char *s, size_t n)
 {
+	int e = 0;
+
 	sb_reset(out);
-	if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-		sb_addc(out, '_');
+	if ((n == 9 && memcmp(s, "alertname", 9) == 0) || (n == 8 && memcmp(s, "severity", 8) == 0))
+		e |= sb_adds(out, "group_");
+	else if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+		e |= sb_addc(out, '_');
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
 			c = '_';
-		if (sb_addc(out, c) < 0)
-			die(EXIT_FATAL, "out of memory");
+		e |= sb_addc(out, c);
 	}
-	if (!strcmp(out->buf, "alertname") || !strcmp(out->buf, "severity")) {
-		sb_reset(out);
-		sb_adds(out, "group_");
-		label_name(out, s, n);	/* cannot recurse again: it now starts with group_ */
-	}
+	if (e)
+		die(EXIT_FATAL, "out of memory");
 }
 
 static void
