@@ -33,7 +33,10 @@ lr_fill(struct lr *lr)
 	ssize_t n;
 	char *p;
 
-	if (lr->start > 0 && (lr->start == lr->end || lr->end == lr->cap)) {
+	/* Compact whenever the room left is short, not only when the buffer
+	   is full: following a file, reads stop short at its end, and a
+	   partial line kept back there would otherwise make it grow for ever. */
+	if (lr->start > 0 && (lr->start == lr->end || lr->cap - lr->end < LR_BLOCK / 4)) {
 		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
 		lr->end -= lr->start;
 		lr->start = 0;
