@@ -8,7 +8,7 @@ pkgs_build="make gcc pkg-config libzstd-dev libarchive-dev libjson-c-dev
 # Test servers and tools the suite drives for real.
 pkgs_test="bats jq zstd mandoc python3 curl libarchive-tools nginx-light
 	influxdb influxdb-client openssh-server openssh-client rsync
-	prometheus-alertmanager prometheus openssl xz-utils zip"
+	prometheus-alertmanager prometheus openssl xz-utils zip faketime"
 pkgs_bench="ripgrep libarchive-tools hyperfine time jq zstd curl"
 pkgs_fuzz="clang"
 

@@ -197,6 +197,23 @@ logalert: <stdin>:6: record at 2025-05-17T10:00:04.500000000Z is older than the 
 	[ $(( now - $(date -d "$t1" +%s) )) -lt 60 ]
 }
 
+@test "logalert: --clock now: wall clock jumps (libfaketime) move neither the windows nor the event times" {
+	lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+	[ -n "$lib" ] || skip "no libfaketime (Debian faketime)"
+	printf '[burst]\nquery = boom\nthreshold = 3\nwindow = 2s\n' > r.conf
+	for jump in +3600 -3600; do
+		echo +0 > ft
+		run -1 --separate-stderr bash -c "{ printf '%s\n' '{\"_msg\":\"boom\"}' '{\"_msg\":\"boom\"}' '{\"_msg\":\"boom\"}'; sleep 0.5; echo $jump > ft; sleep 3; } |
+			LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$PWD/ft FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1 logalert -r r.conf --clock now --resolve"
+		[ "$(jq -c '[.state, .count]' <<< "$output" | tr '\n' ' ')" = '["firing",3] ["resolved",2] ' ]
+		t1=$(jq -r ._time <<< "$output" | head -n 1)
+		t2=$(jq -r ._time <<< "$output" | tail -n 1)
+		d=$(( $(date -d "$t2" +%s%N) - $(date -d "$t1" +%s%N) ))
+		# resolved two seconds (of the monotonic clock) after the first record, not an hour off
+		[ "$d" -gt 1500000000 ] && [ "$d" -le 2000000000 ]
+	done
+}
+
 @test "logalert: replay determinism: whole, slow chunked pipe, split runs with --state, shuffled with --max-lateness" {
 	"$B/loggen" events --seed 11 --size 1500000 > ev.jsonl
 	cat > r.conf <<-'EOF'
