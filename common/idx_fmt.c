@@ -203,6 +203,13 @@ idx_num(const char *s, size_t n, double *v)
 	c = (unsigned char)s[0];
 	if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'i'))
 		return 0;
+	/* ids and words that start with a digit ("71e8ed0e-...") go without strtod */
+	for (size_t i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '-' ||
+		    c == '+' || c == 'i' || c == 'n' || c == 'f'))
+			return 0;
+	}
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	/* as qry reads numbers: no hex or nan; inf only spelled out */

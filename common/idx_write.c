@@ -13,6 +13,7 @@
 #include "idx_write.h"
 
 #define DAY_NS	(86400LL * 1000000000LL)
+#define NLAST		64
 #define SMALL_PART	(2u << 20)	/* part files below this size are merged automatically */
 
 struct row {
@@ -42,6 +43,7 @@ struct idx_w {
 	void *warn_arg;
 	struct idx_man man;
 	/* interned names and streams */
+	uint32_t last[NLAST];		/* name id last seen at each field position */
 	char **names;
 	size_t *nlens;
 	size_t nnames, capnames;
@@ -76,12 +78,20 @@ oom(char *err, size_t errsz)
 }
 
 static int
-intern_name(struct idx_w *w, const char *k, size_t kn, uint32_t *id)
+intern_name(struct idx_w *w, size_t pos, const char *k, size_t kn, uint32_t *id)
 {
-	/* few distinct names: a linear search from the most recent wins */
+	/* lines mostly name their fields in the same order: try the last name at pos */
+	if (pos < NLAST && w->last[pos] < w->nnames && w->nlens[w->last[pos]] == kn &&
+	    memcmp(w->names[w->last[pos]], k, kn) == 0) {
+		*id = w->last[pos];
+		return 0;
+	}
+	/* few distinct names: a linear search */
 	for (size_t i = 0; i < w->nnames; i++)
 		if (w->nlens[i] == kn && memcmp(w->names[i], k, kn) == 0) {
 			*id = (uint32_t)i;
+			if (pos < NLAST)
+				w->last[pos] = *id;
 			return 0;
 		}
 	if (w->nnames == w->capnames) {
@@ -103,6 +113,8 @@ intern_name(struct idx_w *w, const char *k, size_t kn, uint32_t *id)
 	w->names[w->nnames][kn] = '\0';
 	w->nlens[w->nnames] = kn;
 	*id = (uint32_t)w->nnames++;
+	if (pos < NLAST)
+		w->last[pos] = *id;
 	return 0;
 }
 
@@ -354,7 +366,8 @@ idx_w_add(struct idx_w *w, const char *stream, size_t slen, int64_t t,
 	struct sbuf *sbf;
 	int64_t day = idx_day(t);
 	uint32_t sid;
-	size_t before;
+	size_t before, need;
+	unsigned char *p;
 	int isnew;
 
 	/* 9999-12-31 is day 2932896; parts name their day YYYYMMDD */
@@ -383,32 +396,39 @@ idx_w_add(struct idx_w *w, const char *stream, size_t slen, int64_t t,
 		sbf->rows = nr;
 		sbf->caprows = nc;
 	}
-	r = &sbf->rows[sbf->nrows];
-	r->t = t;
-	r->off = sbf->arena.len;
-	before = sbf->arena.len;
-	if (idx_sb_put32(&sbf->arena, (uint32_t)n) < 0)
-		return oom(err, errsz);
+	need = 4;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t id;
-
 		if (kv[i].kn == 0 || kv[i].kn > 65535) {
 			snprintf(err, errsz, "field name of %zu bytes (1..65535 allowed)", kv[i].kn);
-			sbf->arena.len = before;
 			return -1;
 		}
 		if (kv[i].vn > IDX_MAX_RAW / 2) {
 			snprintf(err, errsz, "field '%.100s' value of %zu bytes is too large", kv[i].k, kv[i].vn);
-			sbf->arena.len = before;
 			return -1;
 		}
-		if (intern_name(w, kv[i].k, kv[i].kn, &id) < 0 || idx_sb_put32(&sbf->arena, id) < 0 ||
-		    idx_sb_put32(&sbf->arena, (uint32_t)kv[i].vn) < 0 ||
-		    sb_add(&sbf->arena, kv[i].v, kv[i].vn) < 0) {
-			sbf->arena.len = before;
-			return oom(err, errsz);
-		}
+		need += 8 + kv[i].vn;
 	}
+	/* one growth per row, then plain stores */
+	if (sb_grow(&sbf->arena, need) < 0)
+		return oom(err, errsz);
+	before = sbf->arena.len;
+	p = (unsigned char *)sbf->arena.buf + before;
+	idx_put32(p, (uint32_t)n);
+	p += 4;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id;
+
+		if (intern_name(w, i, kv[i].k, kv[i].kn, &id) < 0)
+			return oom(err, errsz);
+		idx_put32(p, id);
+		idx_put32(p + 4, (uint32_t)kv[i].vn);
+		memcpy(p + 8, kv[i].v, kv[i].vn);
+		p += 8 + kv[i].vn;
+	}
+	sbf->arena.len += need;
+	r = &sbf->rows[sbf->nrows];
+	r->t = t;
+	r->off = before;
 	if (sbf->nrows > 0 && t < sbf->rows[sbf->nrows - 1].t)
 		sbf->unsorted = 1;
 	sbf->nrows++;
