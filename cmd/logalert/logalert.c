@@ -509,6 +509,8 @@ read_rules(const char *path)
 			*nl = '\0';
 			warn_msg("%s", l);
 		}
+		free(text);
+		sb_free(&errs);
 		exit(EXIT_FATAL);
 	}
 	free(text);
