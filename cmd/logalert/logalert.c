@@ -37,6 +37,7 @@ static uint64_t nrec, nbad, nlate, nuntimed, nseen, nwarn;
 static int64_t restored = NEVER;
 static struct json_tokener *tok;
 static size_t tflen;
+static unsigned char *mayk;	/* may_match: which rules can match the line */
 
 static void
 usage(FILE *fp, int eval)
@@ -137,12 +138,13 @@ pq_pop(struct pending *q)
 }
 
 static void
-apply(int64_t t, struct json_object *rec, struct raw *raw, const char *line, size_t len)
+apply(int64_t t, struct json_object *rec, struct raw *raw, const char *line, size_t len,
+    const unsigned char *mask)
 {
 	struct raw *r = raw;
 
 	win_advance(t);
-	win_record(rec, t, raw ? raw->s : line, raw ? raw->len : len, &r);
+	win_record(rec, t, raw ? raw->s : line, raw ? raw->len : len, &r, mask);
 	if (r != raw)
 		raw_put(r);
 }
@@ -154,7 +156,7 @@ release(int64_t upto, int all)
 	while (pq.n > 0 && (all || pq.v[0].t <= upto)) {
 		struct pitem it = pq_pop(&pq);
 
-		apply(it.t, it.rec, it.raw, NULL, 0);
+		apply(it.t, it.rec, it.raw, NULL, 0, NULL);
 		json_object_put(it.rec);
 		raw_put(it.raw);
 	}
@@ -185,7 +187,7 @@ at_time(int64_t t, struct json_object *rec, const char *line, size_t len, const 
 	}
 	if (o.lateness == 0) {
 		if (rec)
-			apply(t, rec, NULL, line, len);
+			apply(t, rec, NULL, line, len, mayk);
 		else
 			win_advance(t);
 		return;
@@ -359,23 +361,29 @@ raw_has_token(void *ctx, const char *field, const char *tk, size_t n)
 	return 0;
 }
 
+/*
+ * Which rules can match the line: mayk[k] for each (all 1 when the words
+ * cannot be trusted); 1 when any can.
+ */
 static int
 may_match(const char *line, size_t len)
 {
 	struct rawline rl = { line, len, 0 };
 	struct qry_block b = { INT64_MIN, INT64_MAX, NULL, &rl, raw_has_token, NULL, NULL };
+	int any = 0;
 
 	if (E.n == 0)
 		return 0;
 	if (memchr(line, '\\', len) != NULL) {
-		if (memmem(line, len, "\\u", 2) != NULL)
+		if (memmem(line, len, "\\u", 2) != NULL) {
+			memset(mayk, 1, E.n);
 			return 1;
+		}
 	} else
 		rl.words = wset_fill(line, len);
 	for (size_t k = 0; k < E.n; k++)
-		if (qry_block_may_match(E.rr[k].r->q, &b, NULL))
-			return 1;
-	return 0;
+		any |= mayk[k] = (unsigned char)qry_block_may_match(E.rr[k].r->q, &b, NULL);
+	return any;
 }
 
 static void
@@ -421,7 +429,7 @@ one_line(const char *line, size_t len, const char *name, unsigned long long line
 	}
 	if (o.clock_now) {
 		t = mono_ns();
-		apply(t, rec, NULL, line, len);
+		apply(t, rec, NULL, line, len, mayk);
 	} else if (!rec_time(rec, &t)) {
 		nuntimed++;
 		warn_line("%s:%llu: no usable %s (see --time-field, or --clock now)", name, lineno,
@@ -670,6 +678,7 @@ main(int argc, char **argv)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	wset_init();
 	win_init(&rules);
+	mayk = xcalloc(E.n ? E.n : 1, 1);
 	if (E.n == 0)
 		warn_msg("%s: every rule is disabled", o.rules);
 	pq.maxseen = NEVER;
@@ -739,6 +748,7 @@ main(int argc, char **argv)
 		raw_put(it.raw);
 	}
 	free(pq.v);
+	free(mayk);
 	win_free();
 	nt_free();
 	ar_free(&rules);

@@ -133,9 +133,10 @@ int64_t win_next_due(void);
 /*
  * A record at time t (after win_advance(t)).  *raw is its line, made
  * from line[0..len) when a rule first keeps it (the caller puts it).
+ * mask[k] 0 says rule k cannot match it (NULL: try every rule).
  */
 void win_record(struct json_object *rec, int64_t t, const char *line, size_t len,
-    struct raw **raw);
+    struct raw **raw, const unsigned char *mask);
 double win_value(const struct rrule *rr, struct group *g);
 /* The group's record times: oldest and newest in the window (NEVER: empty). */
 int64_t win_first(const struct group *g);

@@ -821,7 +821,8 @@ sample_of(struct json_object *rec, const char *line, size_t len)
 }
 
 void
-win_record(struct json_object *rec, int64_t t, const char *line, size_t len, struct raw **raw)
+win_record(struct json_object *rec, int64_t t, const char *line, size_t len, struct raw **raw,
+    const unsigned char *mask)
 {
 	double vbuf[16], *v;
 	char *sbuf[16], **s;
@@ -834,7 +835,7 @@ win_record(struct json_object *rec, int64_t t, const char *line, size_t len, str
 		size_t ns = r->nstats;
 		struct group *g;
 
-		if (!qry_match(r->q, rec))
+		if ((mask && !mask[k]) || !qry_match(r->q, rec))
 			continue;
 		rr->matched++;
 		sb_reset(&rr->key);
