@@ -108,8 +108,14 @@ idx_tokens(const char *s, size_t n, void (*cb)(void *arg, uint64_t h), void *arg
 		unsigned char c = (unsigned char)s[i];
 
 		if (cls[c] == 1) {
-			w = 1;
-		} else if (cls[c] == 2) {
+			/* the common case: a run of ASCII word bytes */
+			if (!in)
+				start = i, in = 1;
+			for (i++; i < n && cls[(unsigned char)s[i]] == 1; i++)
+				;
+			continue;
+		}
+		if (cls[c] == 2) {
 			w = 0;
 			sep = 1;
 		} else {
@@ -137,13 +143,25 @@ idx_bloom_size(size_t ntok)
 	return bits < 64 ? 8 : (bits + 63) / 64 * 8;
 }
 
+/*
+ * Bit i of h: (h1 + i*h2) mod 2^32, scaled to the filter's m bits by a
+ * multiplication (Lemire's reduction) rather than a division.
+ */
+static inline uint64_t
+bloom_bit(uint64_t h, unsigned i, uint64_t m)
+{
+	uint32_t x = (uint32_t)h + i * ((uint32_t)(h >> 32) | 1);
+
+	return ((uint64_t)x * m) >> 32;
+}
+
 void
 idx_bloom_add(unsigned char *bf, size_t size, uint64_t h)
 {
-	uint64_t m = (uint64_t)size * 8, h1 = (uint32_t)h, h2 = (h >> 32) | 1;
+	uint64_t m = (uint64_t)size * 8;
 
 	for (unsigned i = 0; i < IDX_BLOOM_K; i++) {
-		uint64_t b = (h1 + i * h2) % m;
+		uint64_t b = bloom_bit(h, i, m);
 
 		bf[b >> 3] |= (unsigned char)(1u << (b & 7));
 	}
@@ -152,12 +170,12 @@ idx_bloom_add(unsigned char *bf, size_t size, uint64_t h)
 int
 idx_bloom_test(const unsigned char *bf, size_t size, uint64_t h)
 {
-	uint64_t m = (uint64_t)size * 8, h1 = (uint32_t)h, h2 = (h >> 32) | 1;
+	uint64_t m = (uint64_t)size * 8;
 
 	if (size == 0)
 		return 0;
 	for (unsigned i = 0; i < IDX_BLOOM_K; i++) {
-		uint64_t b = (h1 + i * h2) % m;
+		uint64_t b = bloom_bit(h, i, m);
 
 		if (!(bf[b >> 3] & (1u << (b & 7))))
 			return 0;

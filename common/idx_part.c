@@ -36,6 +36,7 @@ struct colb {
 	short dslot[DICT_SLOTS];	/* hash slot -> code + 1 */
 	struct sb codes, dictdata;
 	uint64_t *toks;			/* distinct token hashes (open addressing, 0 = free) */
+	uint32_t *tslot;		/* the slots in use, ntok of them: no sweep of tcap */
 	size_t ntok, tcap;
 	int oom;			/* a token could not be kept */
 	int num;
@@ -188,6 +189,7 @@ colb_free(struct colb *c)
 	sb_free(&c->codes);
 	sb_free(&c->dictdata);
 	free(c->toks);
+	free(c->tslot);
 }
 
 static void
@@ -198,8 +200,8 @@ colb_reset(struct colb *c)
 	c->dict_ok = 1;
 	c->ndict = 0;
 	memset(c->dslot, 0, sizeof(c->dslot));
-	if (c->toks)
-		memset(c->toks, 0, c->tcap * sizeof(*c->toks));
+	for (size_t i = 0; i < c->ntok; i++)
+		c->toks[c->tslot[i]] = 0;
 	c->ntok = 0;
 	c->oom = 0;
 	c->num = 0;
@@ -255,26 +257,33 @@ tok_insert(void *arg, uint64_t h)
 	if ((c->ntok + 1) * 2 > c->tcap) {
 		size_t nc = c->tcap ? c->tcap * 2 : 1024;
 		uint64_t *nt = calloc(nc, sizeof(*nt));
+		uint32_t *ns = malloc(nc / 2 * sizeof(*ns));
 
-		if (nt == NULL) {
+		if (nt == NULL || ns == NULL) {
+			free(nt);
+			free(ns);
 			c->oom = 1;	/* a missed token would be a false skip: fail */
 			return;
 		}
-		for (size_t k = 0; k < c->tcap; k++)
-			if (c->toks[k]) {
-				for (i = c->toks[k] & (nc - 1); nt[i]; i = (i + 1) & (nc - 1))
-					;
-				nt[i] = c->toks[k];
-			}
+		for (size_t k = 0; k < c->ntok; k++) {
+			uint64_t t = c->toks[c->tslot[k]];
+
+			for (i = t & (nc - 1); nt[i]; i = (i + 1) & (nc - 1))
+				;
+			nt[i] = t;
+			ns[k] = (uint32_t)i;
+		}
 		free(c->toks);
+		free(c->tslot);
 		c->toks = nt;
+		c->tslot = ns;
 		c->tcap = nc;
 	}
 	for (i = h & (c->tcap - 1); c->toks[i]; i = (i + 1) & (c->tcap - 1))
 		if (c->toks[i] == h)
 			return;
 	c->toks[i] = h;
-	c->ntok++;
+	c->tslot[c->ntok++] = (uint32_t)i;
 }
 
 static void
@@ -382,9 +391,8 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 		if (sb_grow(&w->z, zn + bsize) < 0)
 			return -1;
 		memset(w->z.buf + zn, 0, bsize);
-		for (size_t i = 0; i < c->tcap; i++)
-			if (c->toks[i])
-				idx_bloom_add((unsigned char *)w->z.buf + zn, bsize, c->toks[i]);
+		for (size_t i = 0; i < c->ntok; i++)
+			idx_bloom_add((unsigned char *)w->z.buf + zn, bsize, c->toks[c->tslot[i]]);
 	}
 	if (seg_add(w, fid, w->z.buf, zn, 0) < 0 ||
 	    (bsize > 0 && seg_add(w, fid, w->z.buf + zn, bsize, 1) < 0))

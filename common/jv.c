@@ -63,35 +63,41 @@ hex(unsigned c)
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
+const char *
+jv_str_run(const char *s, const char *end)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = (const unsigned char *)end;
+
+#ifdef __SSE2__
+	/*
+	 * 16 bytes at a time: a signed compare below 0x20 also catches bytes
+	 * >= 0x80, which need the UTF-8 check anyway.
+	 */
+	while (e - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i m = _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+		int bits = _mm_movemask_epi8(m);
+
+		if (bits)
+			return (const char *)p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
+	while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return (const char *)p;
+}
+
 static int
 string(struct jv *v)
 {
 	v->p++;		/* the opening quote */
 	for (;;) {
-#ifdef __SSE2__
-		/*
-		 * 16 bytes at a time: a signed compare below 0x20 also
-		 * catches bytes >= 0x80, which need the UTF-8 check anyway.
-		 */
-		while (v->e - v->p >= 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)v->p);
-			__m128i m = _mm_or_si128(_mm_or_si128(
-			    _mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-			    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
-			int bits = _mm_movemask_epi8(m);
-
-			if (bits) {
-				v->p += __builtin_ctz((unsigned)bits);
-				break;
-			}
-			v->p += 16;
-		}
-#endif
 		/* The common run: printable ASCII. */
-		while (v->p < v->e && *v->p >= 0x20 && *v->p < 0x80 && *v->p != '"' &&
-		    *v->p != '\\')
-			v->p++;
+		v->p = (const unsigned char *)jv_str_run((const char *)v->p, (const char *)v->e);
 		if (v->p >= v->e)
 			return 0;
 		if (*v->p == '"') {

@@ -25,4 +25,11 @@ int jv_object(const char *s, size_t n, size_t *errpos);
 int jv_object_field(const char *s, size_t n, const char *key, size_t kn,
     const char **val, size_t *vn);
 
+/*
+ * The end of the run of printable ASCII string bytes at s (before end):
+ * the first '"', '\\', control byte or byte >= 0x80 (SSE2 when built for
+ * it).  For scanners of JSON strings.
+ */
+const char *jv_str_run(const char *s, const char *end);
+
 #endif

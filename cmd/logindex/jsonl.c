@@ -1,6 +1,7 @@
 /* jsonl.c: turn a JSON line into flat fields fast (flat objects by hand, nested ones through json-c). */
 #include <string.h>
 
+#include "../../common/jv.h"
 #include "../../common/qry.h"
 #include "../../common/rec.h"
 #include "logindex.h"
@@ -54,8 +55,13 @@ jstr(const char **pp, const char *e, struct sb *scratch, const char **v, size_t 
 {
 	const char *p = *pp, *start = p;
 
-	while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+	/* printable ASCII in big steps, then the bytes >= 0x80 one by one */
+	for (;;) {
+		p = jv_str_run(p, e);
+		if (p >= e || (unsigned char)*p < 0x80)
+			break;
 		p++;
+	}
 	if (p < e && *p == '"') {
 		*v = start;
 		*n = (size_t)(p - start);
@@ -175,7 +181,8 @@ fast(struct jl *j, const char *s, size_t len)
 			    !(kv->vn == 5 && memcmp(st, "false", 5) == 0)) {
 				/* a number: JSON grammar, checked loosely but without spaces */
 				for (const char *q = st; q < p; q++)
-					if (!strchr("0123456789+-.eE", *q))
+					if (!((*q >= '0' && *q <= '9') || *q == '+' || *q == '-' ||
+					    *q == '.' || *q == 'e' || *q == 'E'))
 						return -1;
 				if (kv->vn == 0)
 					return -1;

@@ -109,13 +109,59 @@ commit_or_die(struct logindex *li)
 		warn_msg("committed %llu records", (unsigned long long)idx_w_committed(li->w));
 }
 
+/*
+ * What a field name is to ingest: time field (index in the list, -1 no),
+ * stream field, message field.  Cached by position in the line, since
+ * lines mostly name their fields in the same order.
+ */
+struct fclass {
+	char name[48];
+	size_t len;		/* 0: empty slot */
+	int ti, si, mi;
+};
+#define NFCLASS 32
+
+static const struct fclass *
+classify(struct logindex *li, struct fclass *cache, size_t pos, const char *k, size_t kn)
+{
+	static struct fclass tmp;
+	struct fclass *c = pos < NFCLASS && kn < sizeof(cache->name) ? &cache[pos] : &tmp;
+
+	if (c != &tmp && c->len == kn && memcmp(c->name, k, kn) == 0)
+		return c;
+	c->ti = in_list(li->time_fields, li->ntime, k, kn);
+	c->si = in_list(li->stream_fields, li->nstream, k, kn);
+	c->mi = in_list(li->msg_fields, li->nmsg, k, kn);
+	c->len = 0;
+	if (c != &tmp) {
+		memcpy(c->name, k, kn);
+		c->len = kn;
+	}
+	return c;
+}
+
+/* Stream texts of recent stream keys: building one per line costs more than the rest of it. */
+#define NSCACHE 64
+
+static size_t
+key_hash(const char *s, size_t n)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
 static void
 ingest(struct logindex *li)
 {
+	struct fclass fcache[NFCLASS];
 	struct jl j = { 0 };
 	struct lr lr;
 	struct st_labels lab = { 0 };
-	struct sb stext = SB_INIT, key = SB_INIT, lastkey = SB_INIT;
+	struct sb stext = SB_INIT, key = SB_INIT, *cur;
+	struct scache { struct sb key, text; } scache[NSCACHE], *sc;
 	struct idx_kv *kv = NULL;
 	size_t capkv = 0;
 	unsigned long long since = 0;
@@ -125,6 +171,8 @@ ingest(struct logindex *li)
 	int rc;
 	struct timespec now;
 
+	memset(fcache, 0, sizeof(fcache));
+	memset(scache, 0, sizeof(scache));
 	if ((j.tok = json_tokener_new()) == NULL || lr_init(&lr, STDIN_FILENO, 0) < 0)
 		die(EXIT_FATAL, "out of memory");
 	json_tokener_set_flags(j.tok, JSON_TOKENER_STRICT);
@@ -151,6 +199,7 @@ ingest(struct logindex *li)
 		key.len = 0;
 		for (i = 0; i < j.n; i++) {
 			struct jkv *f = &j.kv[i];
+			const struct fclass *fc;
 			int si, ti;
 
 			if (f->kn == 0)
@@ -160,7 +209,8 @@ ingest(struct logindex *li)
 					die(EXIT_FATAL, "out of memory");
 				continue;
 			}
-			if ((ti = in_list(li->time_fields, li->ntime, f->k, f->kn)) >= 0) {
+			fc = classify(li, fcache, i, f->k, f->kn);
+			if ((ti = fc->ti) >= 0) {
 				int64_t v;
 				size_t used = f->quoted ? ts_parse_iso(f->v, f->vn, &v) : 0;
 
@@ -181,7 +231,7 @@ ingest(struct logindex *li)
 					t = v, tpri = ti;
 				continue;
 			}
-			if ((si = in_list(li->stream_fields, li->nstream, f->k, f->kn)) >= 0) {
+			if ((si = fc->si) >= 0) {
 				if (sb_addc(&key, 1 + si) < 0 || sb_add(&key, f->v, f->vn) < 0)
 					die(EXIT_FATAL, "out of memory");
 			}
@@ -189,7 +239,7 @@ ingest(struct logindex *li)
 			kv[nkv].kn = f->kn;
 			kv[nkv].v = f->v;
 			kv[nkv].vn = f->vn;
-			if (in_list(li->msg_fields, li->nmsg, f->k, f->kn) >= 0) {
+			if (fc->mi >= 0) {
 				kv[nkv].k = "_msg";
 				kv[nkv].kn = 4;
 			}
@@ -201,9 +251,13 @@ ingest(struct logindex *li)
 			clock_gettime(CLOCK_REALTIME, &now);
 			t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 		}
-		if (key.len != lastkey.len || memcmp(key.buf, lastkey.buf, key.len) != 0 ||
-		    stext.len == 0) {
-			/* a new stream key: build its text */
+		sc = &scache[key_hash(key.buf, key.len) % NSCACHE];
+		if (sc->key.len == key.len && sc->text.len > 0 && memcmp(sc->key.buf, key.buf, key.len) == 0) {
+			cur = &sc->text;
+		} else {
+			/* a stream key not seen lately: build its text */
+			unsigned long long bad0 = li->bad;
+
 			st_clear(&lab);
 			for (i = 0; i < li->extra.n; i++)
 				if (st_set(&lab, li->extra.v[i].key, li->extra.v[i].val,
@@ -230,11 +284,16 @@ ingest(struct logindex *li)
 			stext.len = 0;
 			if (st_format(&lab, &stext) < 0)
 				die(EXIT_FATAL, "out of memory");
-			lastkey.len = 0;
-			if (sb_add(&lastkey, key.buf, key.len) < 0)
-				die(EXIT_FATAL, "out of memory");
+			cur = &stext;
+			/* a malformed _stream is reported for every line that has it */
+			if (li->bad == bad0) {
+				sc->key.len = sc->text.len = 0;
+				if (sb_add(&sc->key, key.buf, key.len) < 0 ||
+				    sb_add(&sc->text, stext.buf, stext.len) < 0)
+					die(EXIT_FATAL, "out of memory");
+			}
 		}
-		if (idx_w_add(li->w, stext.buf, stext.len, t, kv, nkv, err, sizeof(err)) < 0) {
+		if (idx_w_add(li->w, cur->buf, cur->len, t, kv, nkv, err, sizeof(err)) < 0) {
 			if (strcmp(err, "out of memory") == 0 || strchr(err, '/') != NULL)
 				die(EXIT_FATAL, "%s", err);
 			bad_line(li, "<stdin>:%llu: %s", lr.lineno, err);
@@ -251,7 +310,10 @@ ingest(struct logindex *li)
 	st_free(&lab);
 	sb_free(&stext);
 	sb_free(&key);
-	sb_free(&lastkey);
+	for (size_t k = 0; k < NSCACHE; k++) {
+		sb_free(&scache[k].key);
+		sb_free(&scache[k].text);
+	}
 	free(kv);
 	jl_free(&j);
 	lr_free(&lr);

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "../../common/idx.h"
+#include "../../common/idx_fmt.h"
 #include "../../common/idx_write.h"
 #include "../../common/qry.h"
+#include "../../common/tok.h"
 #include "t.h"
 
 #define DAY 86400000000000LL
@@ -81,6 +83,48 @@ fill(struct idx_w *w, int n, int64_t base)
 		kv[3].vn = strlen(lat);
 		if (idx_w_add(w, st, strlen(st), base + (int64_t)i * 1000000, kv, 4, err, sizeof(err)) < 0)
 			printf("# add: %s\n", err);
+	}
+}
+
+/* idx_tokens must hash exactly the words tok_each finds: a search hashes those. */
+struct toks {
+	uint64_t h[64];
+	size_t n;
+};
+
+static void
+tok_hash(void *arg, uint64_t h)
+{
+	struct toks *t = arg;
+
+	if (t->n < 64)
+		t->h[t->n++] = h;
+}
+
+static int
+tok_word(void *arg, const char *w, size_t n)
+{
+	tok_hash(arg, idx_hash(w, n));
+	return 0;
+}
+
+static void
+tokens_agree(void)
+{
+	static const char *in[] = {
+		"", "a", "disk error on node-3: /dev/sda1 failed, errors=42",
+		"__init__ x_y 0x1F  tabs\tand\nnewlines", "Ünïcode straße café-bar",
+		"日本語 テキスト mixed日本ascii", "trailing-", "-leading", "a\u00e9b",
+		"ee0368b3-0b89-4cb1-835d-29460f349bef", "   ", "\x80\xff broken utf8 \xc3",
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(*in); i++) {
+		struct toks a = { { 0 }, 0 }, b = { { 0 }, 0 };
+
+		idx_tokens(in[i], strlen(in[i]), tok_hash, &a);
+		tok_each(in[i], strlen(in[i]), tok_word, &b);
+		ok(a.n == b.n && memcmp(a.h, b.h, a.n * sizeof(*a.h)) == 0,
+		    "idx_tokens agrees with tok_each on '%s' (%zu, %zu words)", in[i], a.n, b.n);
 	}
 }
 
@@ -168,6 +212,7 @@ main(void)
 	}
 	snprintf(err, sizeof(err), "rm -rf %s", dir);
 	ok(system(err) == 0, "cleanup");
+	tokens_agree();
 	is_str("idx", "idx", "done");
 	return t_done();
 }
