@@ -653,6 +653,11 @@ logalert: rule 'any': --exec false: exited with status 1 (after 2 attempts)" ]
 	printf '%s\n' '{"ts":1747476000.25,"_msg":"boom"}' '{"ts":"1747476000.75","_msg":"boom"}' > in
 	run -1 --separate-stderr logalert -r r.conf --time-field ts < in
 	[ "$(jq -r ._time <<< "$output")" = "2025-05-17T10:00:00.750000000Z" ]
+	# times so far off that window arithmetic could overflow count as none
+	printf '%s\n' '{"_time":"2250-01-01T00:00:00Z","_msg":"boom"}' '{"_time":-9e18,"_msg":"boom"}' > far
+	run -0 --separate-stderr logalert -r r.conf < far
+	[ "$stderr" = "logalert: <stdin>:1: no usable _time (see --time-field, or --clock now)
+logalert: <stdin>:2: no usable _time (see --time-field, or --clock now)" ]
 	printf '[off]\nquery = *\nenabled = no\n' > off.conf
 	run -0 --separate-stderr logalert -r off.conf < in
 	[ "$stderr" = "logalert: off.conf: every rule is disabled" ]

@@ -199,6 +199,12 @@ at_time(int64_t t, struct json_object *rec, const char *line, size_t len, const 
 	release(pq.maxseen - o.lateness, 0);
 }
 
+static int
+in_range(int64_t t)
+{
+	return t >= -TIME_LIMIT && t <= TIME_LIMIT;
+}
+
 /* A time value's text (a JSON string's content, or a number) as ns. */
 static int
 parse_time(const char *s, size_t n, int isnum, int64_t *t)
@@ -206,7 +212,7 @@ parse_time(const char *s, size_t n, int isnum, int64_t *t)
 	if (n == 0)
 		return 0;
 	if (!isnum)
-		return ts_parse_iso(s, n, t) == n || ts_parse_unix(s, n, t) == n;
+		return (ts_parse_iso(s, n, t) == n || ts_parse_unix(s, n, t) == n) && in_range(*t);
 	if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n)) {
 		char buf[64], *end;
 		double d;
@@ -216,7 +222,7 @@ parse_time(const char *s, size_t n, int isnum, int64_t *t)
 		memcpy(buf, s, n);
 		buf[n] = '\0';
 		d = strtod(buf, &end);
-		return *end == '\0' && ts_from_double(d, t) == 0;
+		return *end == '\0' && ts_from_double(d, t) == 0 && in_range(*t);
 	} else {
 		char buf[32], *end;
 		long long v;
@@ -227,7 +233,7 @@ parse_time(const char *s, size_t n, int isnum, int64_t *t)
 		buf[n] = '\0';
 		errno = 0;
 		v = strtoll(buf, &end, 10);
-		return *end == '\0' && errno == 0 && ts_from_int(v, t) == 0;
+		return *end == '\0' && errno == 0 && ts_from_int(v, t) == 0 && in_range(*t);
 	}
 }
 
@@ -244,9 +250,9 @@ rec_time(struct json_object *rec, int64_t *t)
 		s = json_object_get_string(v);
 		return parse_time(s, (size_t)json_object_get_string_len(v), 0, t);
 	case json_type_int:
-		return ts_from_int(json_object_get_int64(v), t) == 0;
+		return ts_from_int(json_object_get_int64(v), t) == 0 && in_range(*t);
 	case json_type_double:
-		return ts_from_double(json_object_get_double(v), t) == 0;
+		return ts_from_double(json_object_get_double(v), t) == 0 && in_range(*t);
 	default:
 		return 0;
 	}

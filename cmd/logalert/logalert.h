@@ -10,6 +10,12 @@
 #include "../../common/sb.h"
 
 #define NEVER INT64_MIN
+/*
+ * Record times are taken within +-4e18 ns of the epoch (years 1843 to
+ * 2096), so that sums and differences with windows and cooldowns (at
+ * most ten years) cannot overflow.
+ */
+#define TIME_LIMIT 4000000000000000000LL
 
 struct opts {
 	const char *rules;		/* -r */

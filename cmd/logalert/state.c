@@ -81,8 +81,21 @@ get_time(struct json_object *v, int64_t *t)
 	}
 	if (!json_object_is_type(v, json_type_int))
 		return -1;
-	*t = json_object_get_int64(v) - E.wall_offset;
+	*t = json_object_get_int64(v);
+	if (*t < -TIME_LIMIT || *t > TIME_LIMIT)
+		return -1;
+	*t -= E.wall_offset;
 	return 0;
+}
+
+static int
+pitem_cmp(const void *a, const void *b)
+{
+	const struct pitem *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static struct json_object *
@@ -205,14 +218,25 @@ st_save(const char *path, const struct pending *pq)
 	jadd(top, "origin", jtime(E.origin));
 	jadd(top, "maxseen", jtime(pq->maxseen));
 	pend = jnew(json_object_new_array());
-	/* the reorder buffer, in the order it will be released */
-	for (size_t i = 0; i < pq->n; i++) {
-		struct json_object *p = jnew(json_object_new_array());
+	/*
+	 * The reorder buffer in the order it will be released (the heap's
+	 * array is not), so that records of equal time keep their order when
+	 * the next run pushes them again.
+	 */
+	{
+		struct pitem *v = xcalloc(pq->n ? pq->n : 1, sizeof(*v));
 
-		jpush(p, jtime(pq->v[i].t));
-		jpush(p, jnew(json_object_new_int64((int64_t)pq->v[i].seq)));
-		jpush(p, jraw(pq->v[i].raw));
-		jpush(pend, p);
+		memcpy(v, pq->v, pq->n * sizeof(*v));
+		qsort(v, pq->n, sizeof(*v), pitem_cmp);
+		for (size_t i = 0; i < pq->n; i++) {
+			struct json_object *p = jnew(json_object_new_array());
+
+			jpush(p, jtime(v[i].t));
+			jpush(p, jnew(json_object_new_int64((int64_t)v[i].seq)));
+			jpush(p, jraw(v[i].raw));
+			jpush(pend, p);
+		}
+		free(v);
 	}
 	jadd(top, "pending", pend);
 	rules = jnew(json_object_new_array());
