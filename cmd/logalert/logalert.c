@@ -618,7 +618,11 @@ main(int argc, char **argv)
 		case O_GENURL: o.generator_url = optarg; break;
 		case 'h': usage(stdout, EXIT_OK); break;
 		case O_HISTORY: o.history = optarg; break;
-		case O_LATENESS: o.lateness = dur_arg("max-lateness", optarg, 1); break;
+		case O_LATENESS:
+			o.lateness = dur_arg("max-lateness", optarg, 1);
+			if (o.lateness > 3650LL * 86400 * 1000000000)
+				die(EXIT_FATAL, "--max-lateness: '%s' is too long (at most 3650d)", optarg);
+			break;
 		case O_LOADHIST: o.load_history = 1; break;
 		case O_MAXGROUPS: o.max_groups = num_arg("max-groups", optarg, 1, 100000000); break;
 		case 'q': o.quiet = 1; break;
