@@ -252,7 +252,8 @@ ingest(struct logindex *li)
 			t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 		}
 		sc = &scache[key_hash(key.buf, key.len) % NSCACHE];
-		if (sc->key.len == key.len && sc->text.len > 0 && memcmp(sc->key.buf, key.buf, key.len) == 0) {
+		if (sc->key.len == key.len && sc->text.len > 0 &&
+		    (key.len == 0 || memcmp(sc->key.buf, key.buf, key.len) == 0)) {
 			cur = &sc->text;
 		} else {
 			/* a stream key not seen lately: build its text */
@@ -449,6 +450,15 @@ verify(struct logindex *li)
 	return nbad ? EXIT_SOME : EXIT_OK;
 }
 
+static void
+free_opts(struct logindex *li)
+{
+	split_list("", &li->time_fields, &li->ntime);
+	split_list("", &li->msg_fields, &li->nmsg);
+	split_list("", &li->stream_fields, &li->nstream);
+	st_free(&li->extra);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -547,6 +557,7 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("logindex %s\n", LOGKIT_VERSION);
+			free_opts(&li);
 			return EXIT_OK;
 		case 'v':
 			li.verbose = 1;
@@ -599,16 +610,7 @@ main(int argc, char **argv)
 			rval = EXIT_SOME;
 		break;
 	}
-	for (size_t i = 0; i < li.ntime; i++)
-		free(li.time_fields[i]);
-	for (size_t i = 0; i < li.nmsg; i++)
-		free(li.msg_fields[i]);
-	for (size_t i = 0; i < li.nstream; i++)
-		free(li.stream_fields[i]);
-	free(li.time_fields);
-	free(li.msg_fields);
-	free(li.stream_fields);
-	st_free(&li.extra);
+	free_opts(&li);
 	out_close();
 	return rval;
 }
