@@ -9,6 +9,10 @@ local_setup() {
 	"$LG" app --count 3000 > app.jsonl
 }
 
+local_teardown() {
+	if mountpoint -q "$T/fs" 2>/dev/null; then umount "$T/fs"; fi
+}
+
 # records in the index according to --verify
 verified() { logindex -d "$1" --verify | jq -r .records_ok; }
 
@@ -173,6 +177,20 @@ verified() { logindex -d "$1" --verify | jq -r .records_ok; }
 	has_dev_full || skip "no /dev/full"
 	run -2 --separate-stderr bash -c 'logindex -d idx --stats > /dev/full'
 	[[ "$stderr" == *"No space left on device"* ]]
+}
+
+@test "a full disk while ingesting: status 2 naming the file, committed records kept" {
+	mkdir fs
+	mount -t tmpfs -o size=1m tmpfs fs 2>/dev/null || skip "cannot mount a small tmpfs (needs root)"
+	logindex -d fs/idx --time-field time < app.jsonl
+	"$LG" events --count 100000 > big.jsonl
+	run -2 --separate-stderr logindex -d fs/idx --time-field event_timestamp < big.jsonl
+	[[ "$stderr" == "logindex: fs/idx/"*": No space left on device" ]]
+	run -0 verified fs/idx
+	[ "$output" = 3000 ]
+	[ -z "$(find fs/idx -name '.tmp-*')" ]
+	run -0 logq -d fs/idx '* | stats count()'
+	[ "$output" = '{"count(*)":"3000"}' ]
 }
 
 @test "SIGKILL at random moments never loses an acknowledged record" {
