@@ -30,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(copy, data, size);
 	if (idx_part_parse(&p, copy, size, err, sizeof(err)) == 0) {
+		idx_part_check_blooms(&p, err, sizeof(err));
 		for (uint32_t b = 0; b < p.nblocks; b++)
 			for (uint32_t c = 0; c < p.blocks[b].ncols; c++) {
 				struct idx_col col;

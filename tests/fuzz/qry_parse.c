@@ -39,6 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct st_labels l = { 0 };
 	struct qry_block b = { 0, 1000000000000000000LL, NULL, NULL, has_token, NULL, NULL };
 	int64_t lo, hi;
+	const char *const *names;
+	size_t nn;
 
 	if (q == NULL)
 		return 0;
@@ -60,12 +62,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)qry_stream_may_match(q, &l);
 	b.stream = &l;
 	(void)qry_block_may_match(q, &b, NULL);
+	(void)qry_block_judge(q, &b, NULL);
 	st_free(&l);
 	if ((r = qry_run_new(q, emit, NULL)) != NULL) {
 		for (size_t i = 0; i < sizeof(recs) / sizeof(*recs); i++) {
 			struct json_object *o = json_tokener_parse(recs[i]);
 
 			(void)qry_run_push(r, o);
+			json_object_put(o);
+		}
+		(void)qry_run_finish(r);
+		qry_run_free(r);
+	}
+	/* the weighted runs the index reader makes for stats that only count */
+	if (qry_run_weighted(q, &names, &nn) && (r = qry_run_new(q, emit, NULL)) != NULL) {
+		for (size_t i = 0; i < sizeof(recs) / sizeof(*recs); i++) {
+			struct json_object *o = json_tokener_parse(recs[i]);
+			struct json_object *f = o ? qry_flatten(o) : NULL;
+
+			if (f != NULL)
+				(void)qry_run_push_n(r, f, i + 1, (int)i % 2);
+			json_object_put(f);
 			json_object_put(o);
 		}
 		(void)qry_run_finish(r);
