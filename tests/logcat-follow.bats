@@ -36,6 +36,7 @@ wait_for() {
 
 # follow ARGS...: logcat -f in the background, records to out, messages to err
 follow() {
+	rm -f out err	# a wait must not be met by the last follower's output
 	logcat -f --sleep-interval 0.02 --format text "$@" > out 2> err &
 	PID=$!
 }
@@ -81,9 +82,9 @@ msgs() { sed -e 's/^{"_msg":"//' -e 's/"}$//' out; }
 	wait_for out '"new"'
 	stop
 	run -0 msgs
-	echo "$output" >&2
-	# the unfinished line comes out whole, unless the follower started late
-	[[ ${lines[0]} == unfinishedshed || ${lines[0]} == shed ]]
+	# the unfinished line comes out whole ("unfini" + "shed"), unless the
+	# follower started after the first shed
+	[[ ${lines[0]} == unfinished || ${lines[0]} == shed ]]
 	[[ $output != *"old "* ]]
 	[ "${lines[${#lines[@]} - 1]}" = "new" ]
 

@@ -57,20 +57,24 @@ follow_files(struct lc *lc, char **paths, size_t n)
 	char err[512];
 	int rc, save_warned = 0;
 
-	if ((w = fw_open(&o, paths, n, err, sizeof(err))) == NULL)
-		die(EXIT_FATAL, "%s", err[0] ? err : strerror(errno));
-	in = xcalloc(n, sizeof(*in));
-	for (size_t i = 0; i < n; i++)
-		input_init(lc, &in[i], paths[i]);
 	/* ^C while following: stop, write what is pending, save the state.
-	   SA_RESTART: a write to a slow reader must not fail with EINTR. */
-	stop_me = w;
+	   SA_RESTART: a write to a slow reader must not fail with EINTR.  Set
+	   before fw_open takes the state's lock, so that a signal from then
+	   on ends us cleanly too. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if ((w = fw_open(&o, paths, n, err, sizeof(err))) == NULL)
+		die(EXIT_FATAL, "%s", err[0] ? err : strerror(errno));
+	stop_me = w;
+	if (stopping)
+		fw_stop(w);
+	in = xcalloc(n, sizeof(*in));
+	for (size_t i = 0; i < n; i++)
+		input_init(lc, &in[i], paths[i]);
 	while ((rc = fw_next(w, &ev)) == 1) {
 		switch (ev.kind) {
 		case FW_LINE:
