@@ -17,23 +17,13 @@
 #include <xxhash.h>
 
 #include "follow.h"
+#include "follow_st.h"
 #include "lr.h"
 #include "sb.h"
 
-#define FW_MAGIC "logkit-follow 1"
-#define FW_HASH_MAX 1024	/* bytes of a file's head that identify it */
 #define FW_TAIL_SCAN 65536	/* following from the end: look this far back for a '\n' */
 #define FW_BURST 4096		/* lines from one file before the next gets a turn */
-#define FW_STATE_MAX (64 << 20)
 #define FW_QMAX 4
-
-/* One file of the state: where reading stopped. */
-struct fw_ent {
-	char *key;		/* absolute path */
-	unsigned long long dev, ino, off, line, hash;
-	unsigned hashlen;	/* hash is XXH64 of the first hashlen bytes */
-	int cut;		/* inside a line cut at max_line: drop up to '\n' */
-};
 
 struct fwf {
 	const char *path;	/* as given */
@@ -121,311 +111,13 @@ push_end(struct fw *w, struct fwf *f)
 	push(w, FW_END, (size_t)(f - w->f), 0, NULL);
 }
 
-/* ---- the state file ---- */
-
-static void
-ents_free(struct fw_ent *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(e[i].key);
-	free(e);
-}
-
-/* A decimal number without sign or leading zeros. */
-static int
-num(const char **p, const char *end, unsigned long long max, unsigned long long *v)
-{
-	const char *s = *p;
-	unsigned long long x = 0;
-
-	if (s == end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < end &&
-	    s[1] >= '0' && s[1] <= '9'))
-		return -1;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (x > (max - d) / 10)
-			return -1;
-		x = x * 10 + d;
-	}
-	if (s == end || *s != ' ')
-		return -1;
-	*p = s + 1;
-	*v = x;
-	return 0;
-}
-
-/*
- * Parse state text into *ents.  Every field is checked, and only the
- * canonical spelling is accepted (what fw_save writes), so that a file
- * a person edited by mistake is refused by name, not half-believed.
- */
-static int
-state_parse(const char *name, const char *t, size_t n, struct fw_ent **ents,
-    size_t *nents, char *err, size_t errsz)
-{
-	const char *p = t, *end = t + n;
-	unsigned long long lineno = 1;
-	struct fw_ent *e = NULL, *ne;
-	size_t ne_n = 0, cap = 0;
-	const char *why;
-
-	*ents = NULL;
-	*nents = 0;
-	if (n == 0)
-		return 0;	/* an empty file (touch STATE): nothing read yet */
-	{
-		const char *nl = memchr(p, '\n', n);
-		size_t k = nl ? (size_t)(nl - p) : n;
-
-		if (k < 14 || memcmp(p, "logkit-follow ", 14) != 0) {
-			why = "not a follow state file (no 'logkit-follow 1' line)";
-			goto bad;
-		}
-		if (k != strlen(FW_MAGIC) || memcmp(p, FW_MAGIC, k) != 0) {
-			snprintf(err, errsz, "%s:1: unsupported version '%.*s'", name,
-			    (int)(k - 14 > 20 ? 20 : k - 14), p + 14);
-			errno = EINVAL;
-			return -1;
-		}
-		if (nl == NULL) {
-			why = "truncated line (no newline)";
-			goto bad;
-		}
-		p = nl + 1;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct fw_ent x = { 0 };
-		const char *h;
-		unsigned long long v;
-		struct sb key = SB_INIT;
-
-		lineno++;
-		if (nl == NULL) {
-			why = "truncated line (no newline)";
-			goto bad;
-		}
-		if (num(&p, nl, ULLONG_MAX, &x.dev) < 0) {
-			why = "bad device number";
-			goto bad;
-		}
-		if (num(&p, nl, ULLONG_MAX, &x.ino) < 0) {
-			why = "bad inode number";
-			goto bad;
-		}
-		if (num(&p, nl, INT64_MAX, &x.off) < 0) {
-			why = "bad offset";
-			goto bad;
-		}
-		if (num(&p, nl, ULLONG_MAX, &x.line) < 0) {
-			why = "bad line number";
-			goto bad;
-		}
-		if (num(&p, nl, FW_HASH_MAX, &v) < 0 || v > x.off) {
-			why = "bad hash length";
-			goto bad;
-		}
-		x.hashlen = (unsigned)v;
-		for (h = p; h < nl && h - p < 16 && ((*h >= '0' && *h <= '9') ||
-		    (*h >= 'a' && *h <= 'f')); h++)
-			x.hash = x.hash << 4 | (unsigned)(*h <= '9' ? *h - '0' : *h - 'a' + 10);
-		if (h - p != 16 || h == nl || *h != ' ') {
-			why = "bad hash";
-			goto bad;
-		}
-		p = h + 1;
-		if (nl - p < 2 || (p[0] != '0' && p[0] != '1') || p[1] != ' ') {
-			why = "bad cut flag";
-			goto bad;
-		}
-		x.cut = p[0] == '1';
-		p += 2;
-		/* the path: \\ and \n escaped, nothing else */
-		for (; p < nl; p++) {
-			int c = (unsigned char)*p;
-
-			if (c == '\\') {
-				if (p + 1 == nl || (p[1] != '\\' && p[1] != 'n'))
-					break;
-				c = *++p == 'n' ? '\n' : '\\';
-			} else if (c == '\0')
-				break;
-			if (sb_addc(&key, c) < 0) {
-				sb_free(&key);
-				ents_free(e, ne_n);
-				snprintf(err, errsz, "%s: %s", name, strerror(ENOMEM));
-				errno = ENOMEM;
-				return -1;
-			}
-		}
-		if (p != nl || key.len == 0 || key.buf[0] != '/' ||
-		    memchr(key.buf, '\0', key.len) != NULL) {
-			sb_free(&key);
-			why = "bad path";
-			goto bad;
-		}
-		for (size_t i = 0; i < ne_n; i++)
-			if (strcmp(e[i].key, key.buf) == 0) {
-				sb_free(&key);
-				why = "duplicate path";
-				goto bad;
-			}
-		if (ne_n == cap) {
-			cap = cap ? cap * 2 : 8;
-			if ((ne = realloc(e, cap * sizeof(*e))) == NULL) {
-				sb_free(&key);
-				ents_free(e, ne_n);
-				snprintf(err, errsz, "%s: %s", name, strerror(ENOMEM));
-				errno = ENOMEM;
-				return -1;
-			}
-			e = ne;
-		}
-		x.key = sb_detach(&key);
-		if (x.key == NULL) {
-			ents_free(e, ne_n);
-			errno = ENOMEM;
-			snprintf(err, errsz, "%s: %s", name, strerror(ENOMEM));
-			return -1;
-		}
-		e[ne_n++] = x;
-		p = nl + 1;
-	}
-	*ents = e;
-	*nents = ne_n;
-	return 0;
-bad:
-	ents_free(e, ne_n);
-	snprintf(err, errsz, "%s:%llu: %s", name, lineno, why);
-	errno = EINVAL;
-	return -1;
-}
-
-static int
-state_format(struct sb *o, const struct fw_ent *e, size_t n)
-{
-	if (sb_adds(o, FW_MAGIC "\n") < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (sb_addf(o, "%llu %llu %llu %llu %u %016llx %d ", e[i].dev, e[i].ino,
-		    e[i].off, e[i].line, e[i].hashlen, e[i].hash, e[i].cut) < 0)
-			return -1;
-		for (const char *k = e[i].key; *k; k++)
-			if ((*k == '\\' ? sb_add(o, "\\\\", 2) : *k == '\n' ?
-			    sb_add(o, "\\n", 2) : sb_addc(o, *k)) < 0)
-				return -1;
-		if (sb_addc(o, '\n') < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int
-fw_state_parse(const char *name, const char *text, size_t n, char **out,
-    size_t *outn, char *err, size_t errsz)
-{
-	struct fw_ent *e;
-	struct sb o = SB_INIT;
-	size_t ne;
-
-	if (state_parse(name, text, n, &e, &ne, err, errsz) < 0)
-		return -1;
-	if (out) {
-		if (state_format(&o, e, ne) < 0) {
-			sb_free(&o);
-			ents_free(e, ne);
-			snprintf(err, errsz, "%s: %s", name, strerror(ENOMEM));
-			return -1;
-		}
-		*outn = o.len;
-		*out = sb_detach(&o);
-	}
-	ents_free(e, ne);
-	return 0;
-}
-
-/* Read the whole state file; a missing one is empty. */
-static int
-state_load(struct fw *w, char *err, size_t errsz)
-{
-	struct sb t = SB_INIT;
-	int fd, rc = -1;
-	ssize_t k;
-
-	if ((fd = open(w->state, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errsz, "%s: %s", w->state, strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		if (t.len > FW_STATE_MAX) {
-			snprintf(err, errsz, "%s: larger than %d MiB, not a state file",
-			    w->state, FW_STATE_MAX >> 20);
-			errno = EFBIG;
-			goto out;
-		}
-		if (sb_grow(&t, 65536) < 0) {
-			snprintf(err, errsz, "%s: %s", w->state, strerror(errno));
-			goto out;
-		}
-		if ((k = read(fd, t.buf + t.len, t.cap - t.len - 1)) < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errsz, "%s: %s", w->state, strerror(errno));
-			goto out;
-		}
-		if (k == 0)
-			break;
-		t.len += (size_t)k;
-	}
-	rc = state_parse(w->state, t.buf ? t.buf : "", t.len, &w->ents, &w->nents,
-	    err, errsz);
-out:
-	sb_free(&t);
-	close(fd);
-	return rc;
-}
-
-/* "DIR/" of an absolute path, in buf. */
-static void
-dir_of(const char *path, char *buf, size_t bufsz)
-{
-	const char *s = strrchr(path, '/');
-	size_t k = s ? (size_t)(s - path) : 0;
-
-	if (k == 0) {
-		snprintf(buf, bufsz, "%s", s ? "/" : ".");
-		return;
-	}
-	snprintf(buf, bufsz, "%.*s", (int)k, path);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* ---- files ---- */
 
 /* XXH64 of the first n bytes of fd; -1 when it has fewer. */
 static int
 head_hash(int fd, size_t n, unsigned long long *h)
 {
-	char buf[FW_HASH_MAX];
+	char buf[FST_HASH_MAX];
 	size_t got = 0;
 
 	while (got < n) {
@@ -541,7 +233,7 @@ find_old(const struct fw_ent *e, struct stat *st)
 	DIR *d;
 	int fd = -1;
 
-	dir_of(e->key, dir, sizeof(dir));
+	fst_dir(e->key, dir, sizeof(dir));
 	if ((d = opendir(dir)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
@@ -1027,7 +719,8 @@ fw_open(const struct fw_opts *o, char *const *paths, size_t n, char *err, size_t
 	}
 	/* one run at a time: two would both print what is new */
 	snprintf(w->lockpath, strlen(o->state) + 6, "%s.lock", o->state);
-	if ((w->lockfd = open(w->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+	if ((w->lockfd = open(w->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0644)) < 0) {
 		snprintf(err, errsz, "%s: %s", w->lockpath, strerror(errno));
 		goto fail;
 	}
@@ -1041,7 +734,7 @@ fw_open(const struct fw_opts *o, char *const *paths, size_t n, char *err, size_t
 		errno = e;
 		goto fail;
 	}
-	if (state_load(w, err, errsz) < 0)
+	if (fst_load(w->state, &w->ents, &w->nents, err, errsz) < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		struct fwf *f = &w->f[i];
@@ -1095,7 +788,7 @@ note(struct fw *w, struct fwf *f)
 	e->off = (unsigned long long)off;
 	e->line = f->lr.lineno;
 	e->cut = f->lr.skipping;
-	hl = off < FW_HASH_MAX ? (size_t)off : FW_HASH_MAX;
+	hl = off < FST_HASH_MAX ? (size_t)off : FST_HASH_MAX;
 	/* a head shorter than it was (truncated meanwhile) is noticed next run */
 	while (hl > 0 && head_hash(f->fd, hl, &e->hash) < 0)
 		hl /= 2;
@@ -1108,9 +801,11 @@ note(struct fw *w, struct fwf *f)
 int
 fw_save(struct fw *w)
 {
-	char dir[PATH_MAX], *tmp = NULL;
-	struct sb t = SB_INIT;
-	int fd = -1, rc = -1, e;
+	struct fw_ent *keep;
+	struct stat st;
+	char *named;
+	size_t k = 0;
+	int rc;
 
 	if (w->state == NULL)
 		return 0;
@@ -1118,45 +813,25 @@ fw_save(struct fw *w)
 		struct fwf *f = &w->f[i];
 
 		if (f->key && f->fd >= 0 && f->regular && note(w, f) < 0)
-			goto out;
+			return -1;
 	}
-	if (state_format(&t, w->ents, w->nents) < 0 ||
-	    (tmp = malloc(strlen(w->state) + 8)) == NULL)
-		goto out;
-	snprintf(tmp, strlen(w->state) + 8, "%s.XXXXXX", w->state);
-	if ((fd = mkstemp(tmp)) < 0) {
-		free(tmp);
-		tmp = NULL;
-		goto out;
+	/* Entries of other runs stay, unless their file is gone (a dated
+	   log deleted long ago): the state must not grow for ever. */
+	if ((keep = malloc((w->nents ? w->nents : 1) * sizeof(*keep))) == NULL)
+		return -1;
+	if ((named = calloc(w->nents ? w->nents : 1, 1)) == NULL) {
+		free(keep);
+		return -1;
 	}
-	if (write_all(fd, t.buf, t.len) < 0 || fsync(fd) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, w->state) < 0)
-		goto out;
-	free(tmp);
-	tmp = NULL;
-	/* the rename itself must survive a crash */
-	dir_of(w->state, dir, sizeof(dir));
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) < 0 && errno != EINVAL)
-			goto out;
-	}
-	rc = 0;
-out:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	sb_free(&t);
-	errno = e;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->f[i].ent >= 0)
+			named[w->f[i].ent] = 1;
+	for (size_t j = 0; j < w->nents; j++)
+		if (named[j] || lstat(w->ents[j].key, &st) == 0 || errno != ENOENT)
+			keep[k++] = w->ents[j];
+	rc = fst_save(w->state, keep, k);
+	free(keep);
+	free(named);
 	return rc;
 }
 
@@ -1181,7 +856,7 @@ fw_close(struct fw *w)
 	}
 	free(w->f);
 	free(w->pfd);
-	ents_free(w->ents, w->nents);
+	fst_free(w->ents, w->nents);
 	if (w->lockfd >= 0)
 		close(w->lockfd);
 	free(w->lockpath);

@@ -17,9 +17,13 @@
  * back until its '\n' arrives, so a line is never split or output twice.
  * Without either, a final line lacking '\n' is returned at end of file.
  *
- * The state file holds, per path: device, inode, offset, and a hash of the
- * first bytes of the file, so that a replaced or truncated file is noticed
- * and read from 0.  fw_save writes it with temp file + fsync + rename.
+ * The state file (follow_st.h) holds, per path: device, inode, offset,
+ * and a hash of the first bytes of the file, so that a replaced or
+ * truncated file is noticed and read from 0; a file renamed away is looked
+ * for by inode in its directory and its rest read first.  fw_save writes
+ * it with temp file + fsync + rename; entries of paths not given stay,
+ * unless no file has their path any more.  fw_open takes STATE.lock
+ * (flock), so one run at a time uses a state.
  * Offsets saved are those after the last line fw_next handed out: call
  * fw_save only once everything handed out has been written.
  */
@@ -76,15 +80,5 @@ int fw_save(struct fw *w);
 /* Ask a following fw_next to return 0 soon (safe from a signal handler). */
 void fw_stop(struct fw *w);
 void fw_close(struct fw *w);
-
-/*
- * The state file's text (see logcat(1), FILES): a line "logkit-follow 1",
- * then per file "DEV INO OFFSET LINE HASHLEN HASH CUT PATH".  For tests and
- * fuzzing: parse text as fw_open does; 0, or -1 with "name:LINE: why" in
- * err.  On success, when out is not NULL, *out (malloc'd, *outn bytes) is
- * the text fw_save would write back for the same entries.
- */
-int fw_state_parse(const char *name, const char *text, size_t n, char **out,
-    size_t *outn, char *err, size_t errsz);
 
 #endif

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "../../common/follow.h"
+#include "../../common/follow_st.h"
+#include "../../common/sb.h"
 #include "t.h"
 
 static char events[8192];
@@ -82,6 +84,21 @@ cron(const char *state, char **paths, size_t n)
 	return keep;
 }
 
+/* Parse text as a state file; on success, out gets it written back. */
+static int
+parse(const char *text, size_t n, struct sb *out, char *err, size_t errsz)
+{
+	struct fw_ent *e;
+	size_t ne;
+	int rc;
+
+	if (fst_parse("st", text, n, &e, &ne, err, errsz) < 0)
+		return -1;
+	rc = out ? fst_format(out, e, ne) : 0;
+	fst_free(e, ne);
+	return rc;
+}
+
 static void
 test_state_text(void)
 {
@@ -111,20 +128,18 @@ test_state_text(void)
 	const char good[] = "logkit-follow 1\n"
 	    "2049 131 4096 77 1024 0123456789abcdef 1 /var/log/a b\\nc\\\\d\n"
 	    "0 0 0 0 0 ef46db3751d8e999 0 /x\n";
-	char err[256], *out = NULL;
-	size_t outn = 0;
+	struct sb out = SB_INIT;
+	char err[256];
 
-	ok(fw_state_parse("st", good, sizeof(good) - 1, &out, &outn, err, sizeof(err)) == 0,
+	ok(parse(good, sizeof(good) - 1, &out, err, sizeof(err)) == 0,
 	    "a good state file parses");
-	ok(out && outn == sizeof(good) - 1 && memcmp(out, good, outn) == 0,
+	ok(out.len == sizeof(good) - 1 && memcmp(out.buf, good, out.len) == 0,
 	    "and is written back byte for byte");
-	free(out);
-	ok(fw_state_parse("st", "", 0, NULL, NULL, err, sizeof(err)) == 0,
-	    "an empty file is an empty state");
+	sb_free(&out);
+	ok(parse("", 0, NULL, err, sizeof(err)) == 0, "an empty file is an empty state");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		ok(fw_state_parse("st", bad[i].text, strlen(bad[i].text), NULL, NULL, err,
-		    sizeof(err)) == -1 && t_is_str(err, bad[i].err), "refused: %s", bad[i].err);
+		ok(parse(bad[i].text, strlen(bad[i].text), NULL, err, sizeof(err)) == -1 && t_is_str(err, bad[i].err), "refused: %s", bad[i].err);
 	}
 }
 
@@ -186,6 +201,35 @@ test_cron(void)
 	unlink("app.log.1");
 	unlink("app.log.3");
 	unlink("other.log");
+}
+
+/* Entries of files not named in a run stay, unless the file is gone. */
+static void
+test_prune(void)
+{
+	char *all[] = { (char *)"k1.log", (char *)"k2.log", (char *)"k3.log" };
+	char text[4096];
+	FILE *fp;
+	size_t n;
+
+	put("k1.log", "1\n");
+	put("k2.log", "2\n");
+	put("k3.log", "3\n");
+	is_str(cron("st5", all, 3), "L0:1:1|E0|L1:1:2|E1|L2:1:3|E2|.", "three files");
+	unlink("k2.log");
+	put("k1.log", "1b\n");
+	is_str(cron("st5", all, 1), "L0:2:1b|E0|.", "one of them");
+	fp = fopen("st5", "r");
+	n = fp ? fread(text, 1, sizeof(text) - 1, fp) : 0;
+	if (fp)
+		fclose(fp);
+	text[n] = '\0';
+	ok(strstr(text, "/k1.log\n") && strstr(text, "/k3.log\n") && !strstr(text, "/k2.log"),
+	    "the entry of a deleted file is dropped, the others kept");
+	unlink("k1.log");
+	unlink("k3.log");
+	unlink("st5");
+	unlink("st5.lock");
 }
 
 static void
@@ -386,11 +430,13 @@ main(void)
 	}
 	test_state_text();
 	test_cron();
+	test_prune();
 	test_cut();
 	test_open_errors();
 	test_follow();
 	test_follow_state();
 	test_flat();
+	unlink("app.log");
 	unlink("st");
 	unlink("st.lock");
 	unlink("st2");
