@@ -719,7 +719,9 @@ fw_open(const struct fw_opts *o, char *const *paths, size_t n, char *err, size_t
 	}
 	/* one run at a time: two would both print what is new */
 	snprintf(w->lockpath, strlen(o->state) + 6, "%s.lock", o->state);
-	if ((w->lockfd = open(w->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	/* read-only: should it land on a closed stdout's fd 1, records
+	   written there must fail, not fill the lock file */
+	if ((w->lockfd = open(w->lockpath, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0644)) < 0) {
 		snprintf(err, errsz, "%s: %s", w->lockpath, strerror(errno));
 		goto fail;

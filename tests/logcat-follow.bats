@@ -308,6 +308,34 @@ msgs() { sed -e 's/^{"_msg":"//' -e 's/"}$//' out; }
 	[ "$output" = '{"_msg":"b"}' ]
 }
 
+@test "--state: a full disk or a closed stdout is status 2 and the state does not move on" {
+	printf 'a\n' > app.log
+	run -0 logcat --state st --format text app.log
+	cp st st.orig
+	printf 'b\n' >> app.log
+	has_dev_full || skip "no /dev/full"
+	run -2 --separate-stderr bash -c 'logcat --state st --format text app.log > /dev/full'
+	[[ $stderr == *"write error: No space left on device"* ]]
+	cmp st st.orig
+	run -2 --separate-stderr bash -c 'logcat --state st --format text app.log >&-'
+	[ "$stderr" = "logcat: write error: Bad file descriptor" ]
+	cmp st st.orig
+	run -2 --separate-stderr bash -c 'logcat -f app.log >&-'
+	[ "$stderr" = "logcat: write error: Bad file descriptor" ]
+	run -0 logcat --state st --format text app.log
+	[ "$output" = '{"_msg":"b"}' ]
+}
+
+@test "--state in a directory that cannot be written is refused before reading" {
+	[ "$(id -u)" -ne 0 ] || skip "root writes anywhere"
+	printf 'a\n' > app.log
+	mkdir ro
+	chmod 555 ro
+	run -2 --separate-stderr logcat --state ro/st app.log
+	[ "$output" = "" ]
+	[ "$stderr" = "logcat: ro/st.lock: Permission denied" ]
+}
+
 @test "--state: a second run while one is going is refused" {
 	printf 'a\n' > app.log
 	follow --state st app.log

@@ -1,8 +1,10 @@
 /* tail.c: logcat -f and --state: lines come from the follower (common/follow.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../common/follow.h"
 #include "../tool.h"
@@ -57,6 +59,10 @@ follow_files(struct lc *lc, char **paths, size_t n)
 	char err[512];
 	int rc, save_warned = 0;
 
+	/* A closed stdout would hand fd 1 to a file we open: records would
+	   go there, and the state would say they were written. */
+	if (fcntl(STDOUT_FILENO, F_GETFL) < 0)
+		die_errno(EXIT_FATAL, "write error");
 	/* ^C while following: stop, write what is pending, save the state.
 	   SA_RESTART: a write to a slow reader must not fail with EINTR.  Set
 	   before fw_open takes the state's lock, so that a signal from then
