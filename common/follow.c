@@ -487,10 +487,13 @@ step(struct fw *w, struct fwf *f, struct fw_ev *ev)
 		}
 		if (w->o.follow && w->burst >= FW_BURST)
 			return 0;
-		if (w->o.follow && f->wait_input) {
-			if (!readable(f->fd))
+		/* a pipe: read only when it has something, so that one quiet
+		   pipe does not hold up the other files, nor a stop */
+		if (w->o.follow && !f->regular) {
+			f->wait_input = memchr(f->lr.buf + f->lr.start, '\n',
+			    f->lr.end - f->lr.start) == NULL && !readable(f->fd);
+			if (f->wait_input)
 				return 0;
-			f->wait_input = 0;
 		}
 		r = lr_next(&f->lr, &line, &len);
 		if (r > 0) {
@@ -518,10 +521,8 @@ step(struct fw *w, struct fwf *f, struct fw_ev *ev)
 			continue;
 		}
 		if (!f->regular) {
-			if (!f->lr.eof) {
-				f->wait_input = 1;
+			if (!f->lr.eof)
 				return 0;
-			}
 			if (f->lr.follow) {
 				f->lr.follow = 0;	/* the end of a pipe: the last line too */
 				continue;

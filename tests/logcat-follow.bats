@@ -168,6 +168,24 @@ msgs() { sed -e 's/^{"_msg":"//' -e 's/"}$//' out; }
 	[ "$output" = $'{"_msg":"p1"}\n{"_msg":"p2"}' ]
 }
 
+@test "-f: a quiet pipe does not hold up the files followed beside it" {
+	printf 'f1\n' > f.log
+	mkfifo pipe
+	exec 7<> pipe	# a writer that stays, saying nothing for now
+	logcat -f --sleep-interval 0.02 --from-start --format text - f.log < pipe > out 2> err &
+	PID=$!
+	echo p1 >&7
+	wait_for out '"p1"'
+	# the pipe said one line and nothing since: the file goes on
+	printf 'f2\n' >> f.log
+	wait_for out '"f2"'
+	exec 7>&-
+	stop
+	printf '%s\n' f1 f2 p1 > expected
+	msgs | sort > actual
+	expect_same expected actual
+}
+
 @test "-f --state: SIGTERM saves the state; the next run goes on from there" {
 	printf 'one\n' > app.log
 	follow --from-start --state st app.log
