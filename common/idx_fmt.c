@@ -439,12 +439,13 @@ idx_part_open(struct idx_part *p, const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto bad;
 	}
+	close(fd);
+	fd = -1;
 	if (idx_part_parse(p, m, (size_t)st.st_size, err, errsz) < 0) {
 		munmap(m, (size_t)st.st_size);
 		p->map = NULL;
 		goto bad;
 	}
-	p->fd = fd;
 	return 0;
 bad:
 	if (fd >= 0)

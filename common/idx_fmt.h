@@ -125,7 +125,7 @@ struct idx_part {
 	struct idx_pstream *streams;
 	struct idx_pblock *blocks;
 	const unsigned char *runs;	/* nruns bloom runs: u64 offset, u64 size, u64 XXH64 */
-	int fd;				/* open for pread (-1: bytes in memory only) */
+	int fd;				/* for pread, when the caller opened it (else -1) */
 };
 
 /*

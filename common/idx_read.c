@@ -1,9 +1,11 @@
 /* idx_read.c: the index reader: a snapshot of the manifest's parts, scanned with the query's push-down. */
 #define _GNU_SOURCE	/* memmem */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -15,6 +17,7 @@
 #define OPEN_TRIES	5
 #define CACHE_MAX	4096	/* distinct records cached per block (dictionary-only projections) */
 #define COMBO_MAX	65536	/* combinations of dictionary codes counted per block */
+#define MAX_FDS		256	/* parts kept open for pread */
 
 struct rpart {
 	struct idx_part p;
@@ -79,7 +82,11 @@ static int
 open_parts(struct idx *ix, const struct idx_man *m, char *err, size_t errsz)
 {
 	char path[4200], e[4400];
+	struct rlimit rl;
+	size_t maxfds = MAX_FDS;
 
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 4 < maxfds)
+		maxfds = (size_t)(rl.rlim_cur / 4);
 	if ((ix->parts = calloc(m->n + 1, sizeof(*ix->parts))) == NULL)
 		goto oom;
 	for (size_t i = 0; i < m->n; i++) {
@@ -107,6 +114,16 @@ open_parts(struct idx *ix, const struct idx_man *m, char *err, size_t errsz)
 		    (r->smay = malloc(r->p.nstreams + 1)) == NULL)
 			goto oom;
 		ix->nparts++;
+		/*
+		 * A descriptor for pread (idx_col_decode_pread), for up to a
+		 * quarter of the open files allowed (256 at most): opening the
+		 * next part needs one too, and so does the caller; the others
+		 * are read through their mapping only.  The
+		 * same path is the same bytes: parts are immutable and ids are
+		 * never reused; if it was unlinked meanwhile, the mapping serves.
+		 */
+		if (ix->nparts <= maxfds)
+			r->p.fd = open(path, O_RDONLY | O_CLOEXEC);
 		for (uint32_t k = 0; k < r->p.nfields; k++)
 			if ((r->fname[k] = strndup(r->p.fields[k].name, r->p.fields[k].nlen)) == NULL)
 				goto oom;

@@ -282,6 +282,18 @@ same() {
 	[ "$n" -ge 100 ]
 }
 
+@test "logq -d: 300 parts under a limit of 64 open files" {
+	for d in $(seq 0 299); do
+		echo "{\"_time\":$((1600000000 + d * 86400)),\"_msg\":\"day $d word$d\"}"
+	done | logindex -d idx
+	[ "$(logindex -d idx --stats | jq .parts)" = 300 ]
+	run -0 --separate-stderr bash -c 'ulimit -n 64 && logq -d idx -o raw "word7 OR word299 OR _time:2020-09-13"'
+	[ "$stderr" = "" ]
+	[ "$output" = "day 0 word0
+day 7 word7
+day 299 word299" ]
+}
+
 @test "logq -d: huge and binary field values come back intact" {
 	big=$(head -c 300000 /dev/zero | tr '\0' x)
 	printf '{"_time":"2025-05-17T04:44:00Z","_msg":"huge %s end","bin":"\\u0000\\u0001\\u00ff\\ud83d\\ude00 ok"}\n' "$big" > in.jsonl
