@@ -325,6 +325,9 @@ qry_to_logql(const struct qry *q, struct qry_logql *out, char *why, size_t whysz
 	} else {
 		out->start = lo;
 		out->end = hi == INT64_MAX ? q->now + 1 : hi + 1;
+		/* a lower bound after "now" with no upper one: nothing yet */
+		if (out->end <= out->start)
+			out->start = out->end = 0;
 	}
 	if (sb_addc(&out->expr, '{') < 0 || sb_add(&out->expr, t.sel.buf, t.sel.len) < 0 ||
 	    sb_addc(&out->expr, '}') < 0 || sb_add(&out->expr, t.lines.buf, t.lines.len) < 0) {
