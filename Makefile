@@ -23,9 +23,13 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LDLIBS = $(PKG_LIBS) -lpthread -lm
+# Tools that do HTTP only on request: they link common/curl_lazy.o, which
+# dlopens libcurl at its first use, instead of -lcurl and its ~30 libraries.
+CURL_LAZY = logalert logq
+LAZY_LDLIBS = $(shell pkg-config --libs $(filter-out libcurl,$(PKGS))) -ldl -lpthread -lm
 
 TOOLS = $(patsubst cmd/%/,%,$(sort $(wildcard cmd/*/)))
-COMMON_SRC = $(sort $(wildcard common/*.c))
+COMMON_SRC = $(filter-out common/curl_lazy.c,$(sort $(wildcard common/*.c)))
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 TOOLLIB_OBJ = $(B)/cmd/tool.o
 UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
@@ -46,9 +50,10 @@ $(B)/libcommon.a: $(COMMON_OBJ)
 	ar rcs $@ $(COMMON_OBJ)
 
 define tool_rule
-$(BIN)/$(1): $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cmd/$(1)/*.c))) $(TOOLLIB_OBJ) $(B)/libcommon.a
+$(BIN)/$(1): $(patsubst %.c,$(B)/%.o,$(sort $(wildcard cmd/$(1)/*.c))) $(TOOLLIB_OBJ) \
+		$(if $(filter $(1),$(CURL_LAZY)),$(B)/common/curl_lazy.o) $(B)/libcommon.a
 	@mkdir -p $(BIN)
-	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $$@ $$^ $(if $(filter $(1),$(CURL_LAZY)),$(LAZY_LDLIBS),$(LDLIBS))
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "../../common/curl_lazy.h"
 #include "../../common/http.h"
 #include "../../common/jw.h"
 #include "../../common/ts.h"
@@ -119,7 +120,14 @@ nt_init(void)
 	rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ULL ^ (uint64_t)time(NULL);
 	if (o.webhook == NULL && o.am == NULL)
 		return;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (curl = curl_easy_init()) == NULL)
+	/* The first curl call loads libcurl (curl_lazy.h): say so when it is not there. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		if (curl_lazy_error())
+			die(EXIT_FATAL, "%s: cannot load libcurl: %s",
+			    o.webhook ? "--webhook" : "--alertmanager", curl_lazy_error());
+		die(EXIT_FATAL, "libcurl: initialisation failed");
+	}
+	if ((curl = curl_easy_init()) == NULL)
 		die(EXIT_FATAL, "libcurl: initialisation failed");
 	if (o.token_file) {
 		struct sb tokbuf = SB_INIT, h = SB_INIT;

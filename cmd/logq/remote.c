@@ -7,6 +7,7 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "../../common/curl_lazy.h"
 #include "../../common/http.h"
 #include "../../common/rec.h"
 #include "../../common/stream.h"
@@ -131,6 +132,12 @@ setup(struct remote *r, const struct logq *lq)
 	if (strchr(r->base, '?') || strchr(r->base, '#'))
 		die(EXIT_FATAL, "--remote: '%s': give the server's base URL, without '?' or '#'",
 		    lq->remote.url);
+	/* The first curl call loads libcurl (curl_lazy.h): say so when it is not there. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		if (curl_lazy_error())
+			die(EXIT_FATAL, "--remote: cannot load libcurl: %s", curl_lazy_error());
+		die(EXIT_FATAL, "libcurl: initialisation failed");
+	}
 	r->shown = shown_url(r->base);
 	if (http_cred_bind(&r->cred, r->base, err, sizeof(err)) < 0)
 		die(EXIT_FATAL, "--remote: %s", err);
@@ -169,7 +176,7 @@ setup(struct remote *r, const struct logq *lq)
 	r->ho.connect_timeout = r->ho.low_speed_time = r->timeout;
 	r->ho.user_agent = "logq/" LOGKIT_VERSION;
 	r->rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (r->h = curl_easy_init()) == NULL)
+	if ((r->h = curl_easy_init()) == NULL)
 		die(EXIT_FATAL, "libcurl: initialisation failed");
 	if ((r->tok = json_tokener_new()) == NULL)
 		oom();
