@@ -564,6 +564,28 @@ logalert: rule 'any': --exec false: exited with status 1 (after 2 attempts)" ]
 	[ "$stderr" = "logalert: ftp://x/: URL must start with http:// or https://" ]
 }
 
+@test "logalert: libcurl is loaded only for --webhook and --alertmanager; one that cannot be is named" {
+	run -0 ldd "$(command -v logalert)"
+	[[ "$output" == *libc.so* && "$output" != *libcurl* ]]
+	printf '[any]\nquery = *\n' > r.conf
+	r 0 '"_msg":"hi"' > in
+	# the loader's account of a run: no notifier, or --exec, never maps libcurl, not even at exit
+	run -1 --separate-stderr env LD_DEBUG=files logalert -r r.conf --exec true < in
+	[[ "$(jq -r .alert <<< "$output")" = any && "$stderr" == *"file=libc.so.6 "* && "$stderr" != *libcurl* ]]
+	port=$(free_port)
+	run -1 --separate-stderr env LD_DEBUG=files logalert -r r.conf --webhook "http://127.0.0.1:$port/" --retries 0 < in
+	[[ "$stderr" == *"file=libcurl.so.4 "* ]]
+	mkdir lib
+	printf 'not a library\n' > lib/libcurl.so.4
+	run -2 --separate-stderr env LD_LIBRARY_PATH="$T/lib" logalert -r r.conf --webhook "http://127.0.0.1:$port/" < in
+	[[ "$stderr" == "logalert: --webhook: cannot load libcurl: $T/lib/libcurl.so.4: "* ]]
+	[ "$(wc -l <<< "$stderr")" = 1 ] && [ "$output" = "" ]
+	run -2 --separate-stderr env LD_LIBRARY_PATH="$T/lib" logalert -r r.conf --alertmanager "http://127.0.0.1:$port/" < in
+	[[ "$stderr" == "logalert: --alertmanager: cannot load libcurl: $T/lib/libcurl.so.4: "* ]]
+	run -1 --separate-stderr env LD_LIBRARY_PATH="$T/lib" logalert -r r.conf < in
+	[ "$stderr" = "" ] && [ "$(jq -r .alert <<< "$output")" = any ]
+}
+
 @test "logalert: a real Alertmanager: alerts read back from /api/v2/alerts and through its webhook" {
 	[ -n "${AMURL:-}" ] || skip "no prometheus-alertmanager"
 	curl -sf "$AMURL/-/ready" > /dev/null || { cat "$A/am.log"; false; }

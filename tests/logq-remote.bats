@@ -63,6 +63,28 @@ records() {
 	[[ "$output" == *"logq --remote url"* ]]
 }
 
+@test "logq --remote: a libcurl that cannot be loaded is named, status 2, no request made" {
+	start victorialogs
+	mkdir lib
+	# not a shared object at all
+	printf 'not a library\n' > lib/libcurl.so.4
+	run -2 --separate-stderr env LD_LIBRARY_PATH="$T/lib" logq --remote "$URL" '*'
+	[[ "$stderr" == "logq: --remote: cannot load libcurl: $T/lib/libcurl.so.4: "* ]]
+	[ "$(wc -l <<< "$stderr")" = 1 ] && [ "$output" = "" ]
+	# a library, but not libcurl: the first missing function is named
+	cp "$(ldd "$(command -v logq)" | awk '$1 ~ /^libzstd/ { print $3 }')" lib/libcurl.so.4
+	run -2 --separate-stderr env LD_LIBRARY_PATH="$T/lib" logq --remote "$URL" '*'
+	[ "$stderr" = "logq: --remote: cannot load libcurl: $T/lib/libcurl.so.4: undefined symbol: curl_global_init" ]
+	[ ! -s requests ]
+	# the same query with the real libcurl reaches the server
+	run -1 --separate-stderr logq --remote "$URL" '*'
+	[ "$stderr" = "" ] && [ -s requests ]
+	# what needs no libcurl still works without one
+	echo '{"_msg":"x"}' > in
+	run -0 env LD_LIBRARY_PATH="$T/lib" logq x in
+	[ "$output" = '{"_msg":"x"}' ]
+}
+
 @test "logq --remote victorialogs: the same bytes as logq over the records, every format" {
 	start victorialogs
 	records

@@ -169,6 +169,24 @@ evil\u001b[31m\nline  v\u0007' ]
 	[ "$stderr" = "logq: unknown output format 'yaml' (json, table, logfmt, raw, csv)" ]
 }
 
+@test "logq: libcurl is not linked, and only --remote loads it" {
+	run -0 ldd "$(command -v logq)"
+	[[ "$output" == *libc.so* ]]
+	[[ "$output" != *libcurl* ]]
+	# the loader's own account (LD_DEBUG) of what a run maps: --remote loads libcurl...
+	run -2 --separate-stderr env LD_DEBUG=files logq --remote http://127.0.0.1:1 --timeout 1s '*'
+	[[ "$stderr" == *"file=libcurl.so.4 "* ]]
+	# ...a query on stdin, on files and on an index does not, not even at exit
+	printf '{"_time":"2025-05-17T10:00:00Z","_msg":"disk error"}\n' > in
+	logindex -d idx < in
+	run -0 --separate-stderr env LD_DEBUG=files logq error < in
+	[[ "$output" == *'"disk error"'* && "$stderr" == *"file=libc.so.6 "* && "$stderr" != *libcurl* ]]
+	run -0 --separate-stderr env LD_DEBUG=files logq error in
+	[[ "$stderr" != *libcurl* ]]
+	run -0 --separate-stderr env LD_DEBUG=files logq --explain -d idx error
+	[[ "$output" == *'"disk error"'* && "$stderr" != *libcurl* ]]
+}
+
 @test "logq: malformed, truncated and binary lines are reported and skipped" {
 	{ echo '{"_msg":"good one"}'; echo 'not json'; printf '{"_msg":"trunc'; echo; echo '[1,2]';
 	  printf '{"_msg":"nul\0"}\n'; head -c 3000 /dev/urandom | tr -d '\n\\'; echo;
