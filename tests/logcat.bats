@@ -182,3 +182,56 @@ L=$BATS_TEST_DIRNAME/fixtures/logcat
 	[ "$output" = 141 ]
 	[ -z "$stderr" ]
 }
+
+@test "line records (logunpack --lines of a text member) are lines of their _file" {
+	jq -R -c --arg f run/app.log '{_msg: ., _file: $f}' "$L/app.log" |
+		awk '{ sub(/}$/, ",\"_line\":" NR "}"); print }' > recs.jsonl
+	run -0 --separate-stderr logcat --stream run_id=R recs.jsonl
+	# the same records as logcat of the file itself, with _file and _line
+	logcat --stream run_id=R "$L/app.log" > direct
+	[ "${#lines[@]}" -eq "$(wc -l < direct)" ]
+	printf '%s\n' "${lines[@]}" | jq -c 'del(._file, ._line)' > via
+	expect_same direct via
+	# _line is the event's first line; a stack trace stays one event
+	run -0 jq -r '"\(._file) \(._line) \(.level)"' <<< "${lines[*]}"
+	[[ ${lines[0]} == "run/app.log 1 "* ]]
+	run -0 bash -c "printf '%s\n' \"\$1\" | jq -r 'select(._msg | test(\"\\n\\tat \")) | ._line'" _ "$(cat via)"
+}
+
+@test "line records of two files: each file its own format and events" {
+	{
+		jq -R -c '{_msg: ., _file: "a/app.log"}' "$L/app.log"
+		jq -R -c '{_msg: ., _file: "b/access.log"}' "$L/access.log"
+	} > recs.jsonl
+	run -0 --separate-stderr logcat recs.jsonl
+	logcat "$L/app.log" "$L/access.log" > direct
+	printf '%s\n' "${lines[@]}" | jq -c 'del(._file, ._line)' > via
+	expect_same direct via
+	[ "$(printf '%s\n' "${lines[@]}" | jq -r ._file | uniq | tr '\n' ' ')" = "a/app.log b/access.log " ]
+	# a record with any other field is a record, not a line
+	printf '{"_msg":"x","_file":"f","_line":1,"host":"h"}\n{"_msg":"y","_file":"f","_line":"2"}\n' > other.jsonl
+	run -0 logcat other.jsonl
+	[ "${lines[0]}" = '{"_msg":"x","_file":"f","_line":1,"host":"h"}' ]
+	[ "${lines[1]}" = '{"_msg":"y","_file":"f","_line":"2"}' ]
+}
+
+@test "line records: a malformed line names the member and its line" {
+	printf '%s\n' '{"_msg":"{\"a\":1}","_file":"w/x.log","_line":1}' \
+		'{"_msg":"{bad","_file":"w/x.log","_line":2}' > recs.jsonl
+	run -0 --separate-stderr logcat recs.jsonl
+	[ "${lines[0]}" = '{"a":1,"_file":"w/x.log","_line":1}' ]
+	[ "${lines[1]}" = '{"_msg":"{bad","_parse_error":"invalid JSON at column 2: quoted object property name expected","_file":"w/x.log","_line":2}' ]
+	[[ $stderr == *"logcat: w/x.log:2: invalid JSON at column 2"* ]]
+}
+
+@test "logunpack --lines | logcat: JSON members pass, a text member is parsed" {
+	mkdir -p run
+	cp "$L/shapes.jsonl" run/events.log
+	cp "$L/app.log" run/service.log
+	tar -cf run.tar run
+	run -0 --separate-stderr bash -c 'logunpack --lines run.tar | logcat --stream run_id=R'
+	printf '%s\n' "${lines[@]}" > out
+	[ "$(jq -r 'select(._file == "run/events.log") | .level' out | tr '\n' ' ')" = "info error " ]
+	[ "$(jq -r 'select(._file == "run/service.log") | ._time' out | grep -c '^20')" -eq "$(logcat "$L/app.log" | grep -c _time)" ]
+	[ "$(jq -r '._stream' out | sort -u)" = '{run_id="R"}' ]
+}

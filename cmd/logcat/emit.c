@@ -163,6 +163,44 @@ put_added(struct lc *lc, int *n)
 	return rep;
 }
 
+/* "_file":..,"_line":N of a member's record (see struct input). */
+static long
+put_origin(struct lc *lc, struct input *in, int *n, unsigned long long lineno)
+{
+	char num[32];
+	long rep;
+
+	if (!in->is_member)
+		return 0;
+	key(&lc->out, n, "_file", 5);
+	rep = str(&lc->out, in->name, strlen(in->name));
+	key(&lc->out, n, "_line", 5);
+	chk(sb_add(&lc->out, num, (size_t)snprintf(num, sizeof(num), "%llu", lineno)));
+	return rep;
+}
+
+int
+line_record(struct json_object *o, const char **file, const char **msg, size_t *msgn,
+    unsigned long long *line)
+{
+	struct json_object *m, *f, *l = NULL;
+	int n = json_object_object_length(o);
+	int64_t v;
+
+	if ((n != 2 && n != 3) || !json_object_object_get_ex(o, REC_MSG, &m) ||
+	    !json_object_object_get_ex(o, "_file", &f) ||
+	    !json_object_is_type(m, json_type_string) || !json_object_is_type(f, json_type_string))
+		return 0;
+	if (n == 3 && (!json_object_object_get_ex(o, "_line", &l) ||
+	    !json_object_is_type(l, json_type_int) || (v = json_object_get_int64(l)) < 1))
+		return 0;
+	*file = json_object_get_string(f);
+	*msg = json_object_get_string(m);
+	*msgn = (size_t)json_object_get_string_len(m);
+	*line = l ? (unsigned long long)json_object_get_int64(l) : 0;
+	return 1;
+}
+
 /* logfmt "..." content without its backslash escapes. */
 static void
 unquote(struct sb *o, const char *s, size_t n)
@@ -249,6 +287,7 @@ emit_text(struct lc *lc, struct input *in)
 		} else
 			rep += str(o, f->v, f->vn);
 	}
+	rep += put_origin(lc, in, &n, in->lineno);
 	rep += put_added(lc, &n);
 	done(lc, rep);
 }
@@ -277,6 +316,7 @@ emit_invalid(struct lc *lc, struct input *in, const char *line, size_t len,
 	rep += str(&lc->out, line, len);
 	key(&lc->out, &n, "_parse_error", 12);
 	str(&lc->out, why, strlen(why));
+	rep += put_origin(lc, in, &n, lineno);
 	rep += put_added(lc, &n);
 	done(lc, rep);
 }
@@ -357,6 +397,19 @@ emit_json_line(struct lc *lc, struct input *in, const char *line, size_t len,
 		emit_invalid(lc, in, line, len, lineno, why);
 		return;
 	}
+	if (!in->is_member) {
+		const char *file, *lmsg;
+		size_t lmsgn;
+		unsigned long long lline;
+
+		if (line_record(o, &file, &lmsg, &lmsgn, &lline)) {
+			/* lines of a text member, one record each: logcat them as
+			   lines of that file (o keeps the strings alive) */
+			input_member_line(lc, in, file, lmsg, lmsgn, lline ? lline : lineno);
+			json_object_put(o);
+			return;
+		}
+	}
 
 	cands[0] = lc->time_field;
 	for (cand = lc->time_field ? cands : lf_time_keys; *cand; cand++)
@@ -425,10 +478,13 @@ emit_json_line(struct lc *lc, struct input *in, const char *line, size_t len,
 			continue;
 		if (lc->nadd && is_added(lc, k, strlen(k)))
 			continue;
+		if (in->is_member && (strcmp(k, "_file") == 0 || strcmp(k, "_line") == 0))
+			continue;
 		key(&lc->out, &n, k, strlen(k));
 		chk(r = rec_write_value(&lc->out, val));
 		rep += r;
 	}
+	rep += put_origin(lc, in, &n, lineno);
 	rep += put_added(lc, &n);
 	json_object_put(o);
 	done(lc, rep);

@@ -192,6 +192,33 @@ input_flush(struct lc *lc, struct input *in)
 		detect(lc, in);
 	if (in->pending)
 		emit_text(lc, in);
+	/* the member stays: more of its lines may follow (logcat -f) */
+	if (in->member != NULL && (in->member->detected || in->member->nsample > 0))
+		input_flush(lc, in->member);
+}
+
+/* A line record of file: a line of that member (a new member when the file changed). */
+void
+input_member_line(struct lc *lc, struct input *in, const char *file, const char *line,
+    size_t len, unsigned long long lineno)
+{
+	if (in->member != NULL && strcmp(in->member_name, file) != 0) {
+		input_flush(lc, in->member);
+		input_free(in->member);
+		free(in->member);
+		free(in->member_name);
+		in->member = NULL;
+	}
+	if (in->member == NULL) {
+		in->member_name = xstrdup(file);
+		in->member = xmalloc(sizeof(*in->member));
+		input_init(lc, in->member, in->member_name);
+		/* --format names the records' format, not their lines' */
+		in->member->detected = 0;
+		in->member->fmt = LF_UNKNOWN;
+		in->member->is_member = 1;
+	}
+	input_line(lc, in->member, line, len, lineno, 0);
 }
 
 void
@@ -211,6 +238,12 @@ input_free(struct input *in)
 	sb_free(&in->sample);
 	sb_free(&in->line);
 	sb_free(&in->cont);
+	if (in->member != NULL) {
+		input_free(in->member);
+		free(in->member);
+		free(in->member_name);
+		in->member = NULL;
+	}
 }
 
 /* Read every file to its end with lr: the path without -f and --state. */

@@ -38,6 +38,15 @@ struct input {
 	struct sb cont;
 	int cut;
 	unsigned long long lineno;
+	/*
+	 * Lines that arrive as records {"_msg":LINE,"_file":F,"_line":N}
+	 * (logunpack --lines on a text member) are lines of file F: they go
+	 * through member, an input of their own (format detection, joined
+	 * stack traces), whose records carry _file and _line again.
+	 */
+	struct input *member;
+	char *member_name;	/* member's name, owned */
+	int is_member;
 };
 
 struct lc {
@@ -69,6 +78,8 @@ void input_line(struct lc *lc, struct input *in, const char *line, size_t len,
     unsigned long long lineno, int truncated);
 /* The input ended (or went idle while following): write what is pending. */
 void input_flush(struct lc *lc, struct input *in);
+void input_member_line(struct lc *lc, struct input *in, const char *file, const char *line,
+    size_t len, unsigned long long lineno);
 void input_free(struct input *in);
 
 /* tail.c: -f and --state, over common/follow.h */
@@ -81,5 +92,8 @@ void emit_json_line(struct lc *lc, struct input *in, const char *line, size_t le
 void emit_invalid(struct lc *lc, struct input *in, const char *line, size_t len,
     unsigned long long lineno, const char *why);
 void emit_flush(struct lc *lc, int force);
+/* Is o a line record {"_msg":"..","_file":"..","_line":N}?  Sets *file, *line. */
+int line_record(struct json_object *o, const char **file, const char **msg, size_t *msgn,
+    unsigned long long *line);
 
 #endif
