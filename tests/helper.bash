@@ -15,11 +15,12 @@ teardown() {
 	cd / && rm -rf "$T"
 }
 
-# The shared Loghub corpus, when the checkout sits beside ../shared.
-corpus() {
-	local c=$TOP/../shared/corpus/loghub
-	[ -d "$c" ] || skip "no ../shared/corpus (fresh clone)"
-	echo "$c"
+# The shared Loghub corpus, when the checkout sits beside ../shared: sets
+# CORPUS, or skips the test.  (Not for $(...): a skip in a subshell would
+# fail the test instead.)
+need_corpus() {
+	CORPUS=$TOP/../shared/corpus/loghub
+	[ -d "$CORPUS" ] || skip "no ../shared/corpus (fresh clone)"
 }
 
 # expect_same EXPECTED ACTUAL: compare files, showing a diff on mismatch.

@@ -7,7 +7,8 @@ load helper
 
 check() {
 	local sys=$1 c
-	c=$(corpus)
+	need_corpus
+	c=$CORPUS
 	run -0 --separate-stderr logcat "$c/$sys/${sys}_2k.log"
 	[ -z "$stderr" ]
 	printf '%s\n' "$output" > out.jsonl
@@ -26,7 +27,8 @@ check() {
 
 @test "loghub: the checker fails on records that do not match" {
 	local c
-	c=$(corpus)
+	need_corpus
+	c=$CORPUS
 	run -0 logcat --format text "$c/HDFS/HDFS_2k.log"
 	printf '%s\n' "$output" > out.jsonl
 	run -1 python3 "$FIX/logcat/loghub-check.py" HDFS "$c/HDFS/HDFS_2k.log_structured.csv" out.jsonl
@@ -35,7 +37,8 @@ check() {
 
 @test "loghub: each system's format is detected as expected" {
 	local c s
-	c=$(corpus)
+	need_corpus
+	c=$CORPUS
 	for s in Apache:apache-error BGL:bgl HDFS:app Hadoop:app Linux:syslog OpenSSH:syslog \
 	    Spark:app Zookeeper:app; do
 		run -0 logcat --format "${s#*:}" "$c/${s%%:*}/${s%%:*}_2k.log"

@@ -226,8 +226,10 @@ st_save(const char *path, const struct pending *pq)
 	{
 		struct pitem *v = xcalloc(pq->n ? pq->n : 1, sizeof(*v));
 
-		memcpy(v, pq->v, pq->n * sizeof(*v));
-		qsort(v, pq->n, sizeof(*v), pitem_cmp);
+		if (pq->n > 0) {	/* pq->v is NULL when nothing was held */
+			memcpy(v, pq->v, pq->n * sizeof(*v));
+			qsort(v, pq->n, sizeof(*v), pitem_cmp);
+		}
 		for (size_t i = 0; i < pq->n; i++) {
 			struct json_object *p = jnew(json_object_new_array());
 
