@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "follow_st.h"
 #include "sb.h"
 
@@ -269,64 +270,15 @@ fst_dir(const char *path, char *buf, size_t bufsz)
 	snprintf(buf, bufsz, "%.*s", (int)k, path);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int
 fst_save(const char *path, const struct fw_ent *e, size_t n)
 {
-	char dir[PATH_MAX], *tmp = NULL;
 	struct sb t = SB_INIT;
-	int fd = -1, rc = -1, err;
+	int rc = -1, err;
 
-	if (fst_format(&t, e, n) < 0 || (tmp = malloc(strlen(path) + 8)) == NULL)
-		goto out;
-	snprintf(tmp, strlen(path) + 8, "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (write_all(fd, t.buf, t.len) < 0 || fsync(fd) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto out;
-	free(tmp);
-	tmp = NULL;
-	/* the rename itself must survive a crash */
-	fst_dir(path, dir, sizeof(dir));
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (fsync(fd) < 0 && errno != EINVAL)
-			goto out;
-	}
-	rc = 0;
-out:
+	if (fst_format(&t, e, n) == 0)
+		rc = afile_write(path, t.buf, t.len, 0600, 0);
 	err = errno;
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
 	sb_free(&t);
 	errno = err;
 	return rc;

@@ -287,7 +287,7 @@ logalert: <stdin>:6: record at 2025-05-17T10:00:04.500000000Z is older than the 
 	run -2 --separate-stderr logalert -r r.conf --state st < in
 	[ "$stderr" = "logalert: st: state file version 7 is not known to this logalert (1)" ]
 	run -2 --separate-stderr logalert -r r.conf --state nodir/st < in
-	[[ "$stderr" == "logalert: nodir/st.tmp"*": No such file or directory" ]]
+	[[ "$stderr" == "logalert: nodir/st: No such file or directory" ]]
 }
 
 @test "logalert: SIGTERM while waiting for input: the state is saved, then it dies of the signal" {

@@ -1,7 +1,6 @@
 /* state.c: logalert's --state file (windows, open alerts, cooldowns; written atomically) and --load-history. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../common/afile.h"
 #include "../../common/lr.h"
 #include "../../common/rec.h"
 #include "../../common/ts.h"
@@ -183,34 +183,12 @@ save_rule(struct rrule *rr)
 	return jr;
 }
 
-static void
-write_all(int fd, const char *p, size_t n, const char *tmp)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-
-			unlink(tmp);
-			errno = e;
-			die_errno(EXIT_FATAL, "%s", tmp);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
 void
 st_save(const char *path, const struct pending *pq)
 {
 	struct json_object *top = jnew(json_object_new_object()), *rules, *pend;
 	struct sb tmp = SB_INIT;
 	const char *text;
-	char *dcopy;
-	int fd, dfd;
 
 	spath = path;
 	jadd(top, "version", jnew(json_object_new_int(STATE_VERSION)));
@@ -248,34 +226,10 @@ st_save(const char *path, const struct pending *pq)
 	if ((text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL)
 		die(EXIT_FATAL, "out of memory");
-	if (sb_addf(&tmp, "%s.tmpXXXXXX", path) < 0)
+	if (sb_adds(&tmp, text) < 0 || sb_addc(&tmp, '\n') < 0)
 		die(EXIT_FATAL, "out of memory");
-	if ((fd = mkstemp(tmp.buf)) < 0)
-		die_errno(EXIT_FATAL, "%s", tmp.buf);
-	fchmod(fd, 0644);
-	write_all(fd, text, strlen(text), tmp.buf);
-	write_all(fd, "\n", 1, tmp.buf);
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		int e = errno;
-
-		unlink(tmp.buf);
-		errno = e;
-		die_errno(EXIT_FATAL, "%s", tmp.buf);
-	}
-	if (rename(tmp.buf, path) < 0) {
-		int e = errno;
-
-		unlink(tmp.buf);
-		errno = e;
+	if (afile_write(path, tmp.buf, tmp.len, 0644, 0) < 0)
 		die_errno(EXIT_FATAL, "%s", path);
-	}
-	/* and the directory entry, so the rename survives a crash */
-	dcopy = xstrdup(path);
-	if ((dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(dcopy);
 	sb_free(&tmp);
 	json_object_put(top);
 }

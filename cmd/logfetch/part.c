@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/afile.h"
+#include "../../common/sb.h"
 #include "../tool.h"
 #include "logfetch.h"
 
@@ -180,31 +182,25 @@ meta_read(const char *path, struct meta *m)
 	return 0;
 }
 
-/* Write the meta file through a temporary name so it is never half there. */
+/*
+ * Write the meta file through a temporary name so it is never half there.
+ * No fsync: after a crash a missing meta file only costs a refetch.
+ */
 int
 meta_write(const char *path, const struct meta *m)
 {
-	char tmp[4200];
-	FILE *fp;
-	int bad;
+	struct sb t = SB_INIT;
+	int rc = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL)
-		return -1;
-	if (m->etag[0])
-		fprintf(fp, "etag %s\n", m->etag);
-	if (m->lm[0])
-		fprintf(fp, "last-modified %s\n", m->lm);
-	if (m->sha[0])
-		fprintf(fp, "sha256 %s\n", m->sha);
-	if (m->bytes >= 0)
-		fprintf(fp, "bytes %lld\n", m->bytes);
-	bad = ferror(fp);
-	if (fclose(fp) != 0 || bad || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	if ((m->etag[0] && sb_addf(&t, "etag %s\n", m->etag) < 0) ||
+	    (m->lm[0] && sb_addf(&t, "last-modified %s\n", m->lm) < 0) ||
+	    (m->sha[0] && sb_addf(&t, "sha256 %s\n", m->sha) < 0) ||
+	    (m->bytes >= 0 && sb_addf(&t, "bytes %lld\n", m->bytes) < 0))
+		goto out;
+	rc = afile_write(path, t.buf ? t.buf : "", t.len, 0644, AFILE_NOSYNC);
+out:
+	sb_free(&t);
+	return rc;
 }
 
 /* A validator If-Range may use: a strong ETag, else Last-Modified. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/afile.h"
 #include "../../common/jw.h"
 #include "../../common/sb.h"
 #include "../../common/ts.h"
@@ -129,22 +130,8 @@ lock_dest(const char *dest, const char *file)
 static void
 write_file(const char *file, const char *buf, size_t len)
 {
-	struct sb tmp = SB_INIT;
-	FILE *fp;
-
-	int ok;
-
-	sb_addf(&tmp, "%s.tmp", file);
-	if ((fp = fopen(tmp.buf, "w")) != NULL) {
-		ok = fwrite(buf, 1, len, fp) == len && fflush(fp) == 0;
-		ok = fclose(fp) == 0 && ok && rename(tmp.buf, file) == 0;
-	} else
-		ok = 0;
-	if (!ok) {
+	if (afile_write(file, buf, len, 0644, AFILE_NOSYNC) < 0)
 		warn_errno("%s", file);
-		unlink(tmp.buf);
-	}
-	sb_free(&tmp);
 }
 
 /* Write the run's status. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "../../common/afile.h"
 #include "../../common/sb.h"
 #include "logsync.h"
 
@@ -253,11 +254,10 @@ out:
 int
 state_save(const struct state *st, const char *file)
 {
-	struct sb tmp = SB_INIT, out = SB_INIT;
-	int fd = -1, rc = -1, saved;
+	struct sb out = SB_INIT;
+	int rc = -1, saved;
 
-	if (sb_addf(&tmp, "%s.tmp.%ld", file, (long)getpid()) < 0 ||
-	    sb_adds(&out, STATE_MAGIC "\n") < 0)
+	if (sb_adds(&out, STATE_MAGIC "\n") < 0)
 		goto out;
 	for (size_t i = 0; i < st->cap; i++) {
 		const struct ent *e = &st->ents[i];
@@ -274,32 +274,9 @@ state_save(const struct state *st, const char *file)
 		if (sb_addc(&out, '\n') < 0)
 			goto out;
 	}
-	if ((fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		goto out;
-	for (size_t off = 0; off < out.len;) {
-		ssize_t w = write(fd, out.buf + off, out.len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.buf, file) < 0)
-		goto out;
-	rc = 0;
+	rc = afile_write(file, out.buf, out.len, 0644, 0);
 out:
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0 && tmp.buf)
-		unlink(tmp.buf);
-	sb_free(&tmp);
 	sb_free(&out);
 	errno = saved;
 	return rc;
