@@ -5,14 +5,9 @@
 # with it).  Target >= 150 MiB/s on the 1 GiB input; peak RSS reported
 # (windows, not input, bound it).  Env (from scripts/bench): BIN, DATA, BENCH_MB.
 set -eu
-BIN=${BIN:?} DATA=${DATA:-/tmp/logkit-bench} BENCH_MB=${BENCH_MB:-1024}
-B=${B:-build}
-mkdir -p "$DATA"
-LOGGEN=$BIN/../$B/loggen
-[ -x "$LOGGEN" ] || LOGGEN=$(dirname "$BIN")/build/loggen
-[ -x "$LOGGEN" ] || LOGGEN=$B/loggen
+. "$(dirname "$0")/lib.bash"
 ev=$DATA/events-${BENCH_MB}m.jsonl
-[ -s "$ev" ] || "$LOGGEN" events --seed 7 --size $((BENCH_MB * 1048576)) > "$ev"
+gen events "$ev"
 rules=$DATA/logalert-rules10.conf
 cat > "$rules" <<'RULES'
 [db-errors-per-node]
@@ -65,21 +60,6 @@ jqf='select((.severity == "ERROR" and .base == "DatabaseLogEvent") or .severity 
 	or (.base == "NodetoolEvent" and .type == "RUNTIME_ERROR")
 	or (.type == "INTEGRITY_CHECK" and .severity == "ERROR"))'
 
-# best wall seconds of 3 runs of the shell command $1, stdin from $ev
-best() {
-	local b=999 t0 t1 s
-	for _ in 1 2 3; do
-		t0=$(date +%s%N); bash -c "$1" < "$ev" > /dev/null || true; t1=$(date +%s%N)
-		s=$(echo "($t1 - $t0) / 1000000000" | bc -l)
-		b=$(echo "if ($s < $b) $s else $b" | bc -l)
-	done
-	printf '%.3f' "$b"
-}
-rss() {	# peak RSS in KiB of the shell command $1
-	/usr/bin/time -f %M bash -c "$1" < "$ev" 2>&1 >/dev/null | tail -1
-}
-ratio() { echo "scale=1; $1 / $2" | bc -l; }
-mbs() { echo "scale=0; $1 / $2" | bc -l; }
 
 mb=$(( $(stat -c %s "$ev") / 1048576 ))
 cmd="$BIN/logalert -r $rules --time-field event_timestamp"
@@ -88,7 +68,7 @@ sum=$($cmd -q --summary < "$ev" || true)
 fired=$(echo "$sum" | jq .summary.fired)
 matched=$(echo "$sum" | jq '[.summary.rules[].matched] | add')
 jqn=$(jq -c "$jqf" < "$ev" | wc -l)
-ours=$(best "$cmd")
-jq_t=$(best "jq -c '$jqf'")
+ours=$(best "$cmd" "$ev")
+jq_t=$(best "jq -c '$jqf'" "$ev")
 echo "logalert 10 rules (${mb} MiB events, $fired alerts, $matched rule matches, jq selects $jqn records): ours ${ours}s ($(mbs "$mb" "$ours") MiB/s, target >= 150), jq ${jq_t}s ($(mbs "$mb" "$jq_t") MiB/s), ratio $(ratio "$jq_t" "$ours")x"
-echo "logalert peak RSS: $(rss "$cmd") KiB (windows, not input: flat as the input grows)"
+echo "logalert peak RSS: $(rss "$cmd" "$ev") KiB (windows, not input: flat as the input grows)"
