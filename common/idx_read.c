@@ -168,6 +168,8 @@ idx_open(const char *dir, idx_warn_fn warn, void *warn_arg, char *err, size_t er
 
 /* ---- scanning ---- */
 
+#define RHIT_N 4
+
 struct scan {
 	struct idx *ix;
 	struct qry *q;
@@ -188,6 +190,25 @@ struct scan {
 	struct sb zbuf;			/* column bytes read with pread */
 	uint32_t *counts;		/* rows per combination of dictionary codes */
 	size_t ncounts;
+	uint64_t bgen;			/* counts blocks decoded: keys rhit[] */
+	/* the last token's hash (the query's own text: keyed by address) */
+	const char *htok;
+	size_t hn;
+	uint64_t hval;
+	/*
+	 * Row pre-filter: which rows of the decoded block contain a token,
+	 * found with one memmem over the column's contiguous values (or one
+	 * per dictionary entry) instead of one call per row.
+	 */
+	struct rhit {
+		const char *tok;
+		size_t n;
+		int f;
+		uint64_t gen;
+		unsigned char *hit;
+		uint32_t cap;
+	} rhit[RHIT_N];
+	unsigned rnext;
 	int (*cb)(void *, struct json_object *);
 	int (*cbn)(void *, struct json_object *, uint64_t, int);
 	void *arg;
@@ -237,7 +258,12 @@ blk_has_token(void *ctx, const char *field, const char *tok, size_t n)
 		return 0;
 	if (c.enc == IDX_ENC_TIME)
 		return 1;
-	return idx_bloom_test(s->r->p.map + c.boff, c.bloomsize, idx_hash(tok, n));
+	if (s->htok != tok || s->hn != n) {
+		s->htok = tok;
+		s->hn = n;
+		s->hval = idx_hash(tok, n);
+	}
+	return idx_bloom_test(s->r->p.map + c.boff, c.bloomsize, s->hval);
 }
 
 static int
@@ -276,18 +302,84 @@ row_dec(struct scan *s, const char *field)
 	return f >= 0 && s->done[f] ? &s->dec[f] : NULL;
 }
 
+/*
+ * Rows of the current block whose value of field f contains tok: one
+ * memmem over a plain column's values, which lie back to back (a match
+ * across two values is no match), or one per dictionary entry.  Cached
+ * for the block, so the row loop asks at the cost of an array read.
+ */
+static const unsigned char *
+row_hits(struct scan *s, int f, const struct idx_dec *d, const char *tok, size_t n)
+{
+	uint32_t nrows = s->b->nrows;
+	struct rhit *h = NULL;
+
+	for (unsigned i = 0; i < RHIT_N; i++)
+		if (s->rhit[i].tok == tok && s->rhit[i].n == n && s->rhit[i].f == f) {
+			h = &s->rhit[i];
+			if (h->gen == s->bgen)
+				return h->hit;
+			break;
+		}
+	if (h == NULL) {
+		h = &s->rhit[s->rnext++ % RHIT_N];
+		h->tok = tok;
+		h->n = n;
+		h->f = f;
+	}
+	h->gen = s->bgen;
+	if (h->cap < nrows) {
+		unsigned char *nh = realloc(h->hit, nrows);
+
+		if (nh == NULL) {
+			h->tok = NULL;
+			return NULL;
+		}
+		h->hit = nh;
+		h->cap = nrows;
+	}
+	memset(h->hit, 0, nrows);
+	if (d->codes != NULL) {
+		unsigned char dh[IDX_MAX_DICT];
+
+		for (uint32_t k = 0; k < d->ndict; k++)
+			dh[k] = d->dlen[k] >= n && memmem(d->dv[k], d->dlen[k], tok, n) != NULL;
+		for (uint32_t r = 0; r < nrows; r++)
+			h->hit[r] = dh[d->codes[r]];
+	} else if (nrows > 0) {
+		const char *base = d->v[0], *end = d->v[nrows - 1] + d->len[nrows - 1], *p = base;
+		uint32_t r = 0;
+
+		while (p < end && (p = memmem(p, (size_t)(end - p), tok, n)) != NULL) {
+			while (r < nrows && d->v[r] + d->len[r] <= p)
+				r++;
+			if (r == nrows)
+				break;
+			if (p + n <= d->v[r] + d->len[r]) {
+				h->hit[r] = 1;
+				p = d->v[r] + d->len[r];	/* the next row */
+			} else
+				p++;
+		}
+	}
+	return h->hit;
+}
+
 static int
 row_has_token(void *ctx, const char *field, const char *tok, size_t n)
 {
 	struct scan *s = ctx;
 	int f = part_fid(s, field);
 	const struct idx_dec *d;
+	const unsigned char *hits;
 
 	if (f < 0)
 		return 0;
 	if ((d = row_dec(s, field)) == NULL || f == 0)
 		return 1;	/* not decoded: cannot tell */
-	return d->len[s->row] >= n && memmem(d->v[s->row], d->len[s->row], tok, n) != NULL;
+	if ((hits = row_hits(s, f, d, tok, n)) == NULL)	/* out of memory: one row at a time */
+		return d->len[s->row] >= n && memmem(d->v[s->row], d->len[s->row], tok, n) != NULL;
+	return hits[s->row];
 }
 
 static int
@@ -564,20 +656,25 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		last_read = bi;
 		st->blocks_read++;
 		st->rows_read += b->nrows;
+		s->bgen++;
 		for (uint32_t i = 0; i < p->nfields; i++) {
 			s->done[i] = 0;
 			s->colof[i] = -1;
 		}
 		for (uint32_t ci = 0; ci < b->ncols; ci++) {
 			struct idx_col c;
+			int drc;
 
 			idx_col_get(b, ci, &c);
 			s->colof[c.field] = (int)ci;
 			if (!want[c.field])
 				continue;
-			if ((sparse ? idx_col_decode_pread(p, b, &c, &s->dec[c.field], &s->zbuf, s->ix->zd,
-			    s->err, sizeof(s->err)) : idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd,
-			    s->err, sizeof(s->err))) < 0) {
+			if (sparse)
+				drc = idx_col_decode_pread(p, b, &c, &s->dec[c.field], &s->zbuf, s->ix->zd,
+				    s->err, sizeof(s->err));
+			else
+				drc = idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd, s->err, sizeof(s->err));
+			if (drc < 0) {
 				if (strcmp(s->err, "out of memory") == 0)
 					goto oom;
 				warnf(s->ix, s->err);
@@ -710,6 +807,8 @@ scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
 	free(s.done);
 	free(s.colof);
 	free(s.counts);
+	for (unsigned i = 0; i < RHIT_N; i++)
+		free(s.rhit[i].hit);
 	sb_free(&s.zbuf);
 	return rc;
 }

@@ -153,7 +153,8 @@ struct qry_block {
 	const struct st_labels *stream;
 	void *ctx;
 	/* 0 if no value of field in the block contains word tok[0..n)
-	   (a bloom filter miss); 1 if it may. */
+	   (a bloom filter miss); 1 if it may.  tok points into the query,
+	   which outlives the scan: a callee may key a cache by its address. */
 	int (*has_token)(void *ctx, const char *field, const char *tok, size_t n);
 	/* 0 if no record of the block has the field (with a non-empty
 	   value); 1 if some may. */

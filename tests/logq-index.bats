@@ -316,3 +316,26 @@ day 299 word299" ]
 	[ "$stderr" = "" ]
 	[ "${#lines[@]}" -eq 1 ]
 }
+
+@test "logq -d: the row pre-filter: a word across two values, absent values, dictionary columns" {
+	# _msg values lie back to back in a block ("zab" then "c abc": "abc"
+	# across the two); a word after such a false start must still be found
+	{
+		echo '{"_time":"2025-05-17T04:00:00Z","_msg":"zab","host":"node-abc"}'
+		echo '{"_time":"2025-05-17T04:00:01Z","_msg":"c abc","host":"node-x"}'
+		echo '{"_time":"2025-05-17T04:00:02Z","host":"node-abc"}'
+		echo '{"_time":"2025-05-17T04:00:03Z","_msg":"ab","host":"node-y"}'
+		echo '{"_time":"2025-05-17T04:00:04Z","_msg":"c","host":"node-abc"}'
+		echo '{"_time":"2025-05-17T04:00:05Z","_msg":"xabc abc","host":"node-y"}'
+	} > in.jsonl
+	logindex -d ix < in.jsonl
+	for q in abc 'host:abc' 'host:abc abc' 'c' 'ab OR c' '"c abc"' 'ab*' 'abc | stats count() as n'; do
+		case $q in *stats*) ;; *) q="$q | fields _msg, host" ;; esac
+		logq -d ix "$q" > got || [ $? -eq 1 ]
+		logq "$q" < in.jsonl > want || [ $? -eq 1 ]
+		expect_same want got
+	done
+	run -0 logq -d ix 'abc | fields _msg'
+	[ "$output" = '{"_msg":"c abc"}
+{"_msg":"xabc abc"}' ]
+}
