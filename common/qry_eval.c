@@ -504,12 +504,15 @@ tok_probe(void *arg, const char *w, size_t wn)
 
 /* 0 if some word of s[0..n) is certainly absent from field in the block. */
 static int
-words_may(const struct qry_block *b, const char *field, const char *s, size_t n, int prefix)
+words_may(const struct qry_block *b, const char *field, const char *s, size_t n, int prefix,
+    int word1)
 {
 	struct tokctx c = { b, field, 0, 0, s + n };
 
 	if (b->has_token == NULL)
 		return 1;
+	if (word1)	/* one word: itself, unless it is only a prefix */
+		return prefix || b->has_token(b->ctx, field, s, n);
 	c.skip_last = prefix && tok_ends_word(s, n);
 	tok_each(s, n, tok_probe, &c);
 	return !c.missing;
@@ -590,15 +593,15 @@ judge(const struct qry *q, const struct qnode *n, const struct qry_block *b)
 	switch (n->kind) {
 	case QF_PHRASE:
 	case QF_EXACT:
-		return words_may(b, n->field, n->val, n->vlen, 0) ? J(T_SOME, 0) :
+		return words_may(b, n->field, n->val, n->vlen, 0, n->word1) ? J(T_SOME, 0) :
 		    J(T_NONE, QRY_SKIP_TOKEN);
 	case QF_PREFIX:
 	case QF_EXACT_PREFIX:
-		return words_may(b, n->field, n->val, n->vlen, 1) ? J(T_SOME, 0) :
+		return words_may(b, n->field, n->val, n->vlen, 1, n->word1) ? J(T_SOME, 0) :
 		    J(T_NONE, QRY_SKIP_TOKEN);
 	case QF_IN:
 		for (size_t i = 0; i < n->nvals; i++)
-			if (words_may(b, n->field, n->vals[i], n->vlens[i], 0))
+			if (words_may(b, n->field, n->vals[i], n->vlens[i], 0, 0))
 				return J(T_SOME, 0);
 		return J(T_NONE, n->nvals ? QRY_SKIP_TOKEN : QRY_SKIP_FIELD);
 	case QF_RANGE:

@@ -40,6 +40,7 @@ struct qnode {
 	char *field;
 	char *val;
 	size_t vlen;
+	int word1;		/* val is exactly one word (tok.h): no tokenizing per block */
 	struct qnode **kids;	/* AND, OR, NOT */
 	size_t nkids;
 	char **vals;		/* IN */

@@ -283,10 +283,14 @@ set_val(struct ps *p, struct qnode *n, const char *s, size_t len, int icase)
 		n->val = f.buf ? f.buf : dupn(p, "", 0);
 		n->vlen = f.len;
 		n->icase = 1;
+		n->word1 = n->val && tok_is_word(n->val, n->vlen);
 		return n->val ? 0 : -1;
 	}
 	n->vlen = len;
-	return (n->val = dupn(p, s, len)) ? 0 : -1;
+	if ((n->val = dupn(p, s, len)) == NULL)
+		return -1;
+	n->word1 = tok_is_word(n->val, n->vlen);
+	return 0;
 }
 
 static pcre2_code *
