@@ -83,7 +83,7 @@ begin_body(struct job *j)
 		    hash_part(j, j->have) < 0 || lseek(j->fd, j->have, SEEK_SET) < 0)
 			goto syserr;
 		j->resumed = 1;
-		j->hw = hw_new(j->fd, &j->sha);
+		j->hw = hw_new(j->fd, &j->sha, !opt->no_fsync);
 		return 1;
 	}
 	if (code != 200 && code != 0)
@@ -101,7 +101,7 @@ begin_body(struct job *j)
 		unlink(j->partmeta);
 	else if (meta_write(j->partmeta, &pm) < 0)
 		goto syserr;
-	j->hw = hw_new(j->fd, &j->sha);
+	j->hw = hw_new(j->fd, &j->sha, !opt->no_fsync);
 	return 1;
 syserr:
 	snprintf(j->err, sizeof(j->err), "%s: %s", j->part, strerror(errno));
@@ -268,7 +268,7 @@ start(struct job *j)
 	curl_easy_setopt(j->h, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(j->h, CURLOPT_NOPROGRESS, 0L);
 	/* Big receive blocks: fewer write(2) calls and callbacks per GB. */
-	curl_easy_setopt(j->h, CURLOPT_BUFFERSIZE, 512L * 1024);
+	curl_easy_setopt(j->h, CURLOPT_BUFFERSIZE, 64L * 1024);
 	if (j->deadline_ns) {
 		int64_t left = (j->deadline_ns - now) / 1000000;
 
@@ -295,7 +295,7 @@ finalize(struct job *j)
 	if (j->fd < 0 && (j->fd = open(j->part, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0644)) >= 0)
 		sha256_init(&j->sha);	/* an empty body: never called on_body */
-	if (j->fd < 0 || hw_end(&j->hw, 1) < 0 || fsync(j->fd) < 0) {
+	if (j->fd < 0 || hw_end(&j->hw, 1) < 0 || (!opt->no_fsync && fsync(j->fd) < 0)) {
 		snprintf(j->err, sizeof(j->err), "%s: %s", j->part, strerror(errno));
 		close_part(j);
 		fail(j, NULL);

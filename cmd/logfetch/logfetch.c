@@ -21,7 +21,7 @@ static const char synopsis[] =
     "                [--retries n] [--max-time seconds] [--max-redirs n]\n"
     "                [--connect-timeout seconds] [--user user] [--password-file file]\n"
     "                [--header-file file] [--netrc-file file] [--cacert file]\n"
-    "                [--progress=auto|json|none] [url ...]\n";
+    "                [--no-fsync] [--progress=auto|json|none] [url ...]\n";
 
 static struct opts o;
 static struct job *jobs;
@@ -378,7 +378,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_CACERT = 256, O_CONNECT_TIMEOUT, O_HEADER_FILE, O_HELP, O_MAX_REDIRS,
-	    O_MAX_TIME, O_NETRC_FILE, O_PASSWORD_FILE, O_PROGRESS, O_RETRIES, O_RUN_ID,
+	    O_MAX_TIME, O_NETRC_FILE, O_NO_FSYNC, O_PASSWORD_FILE, O_PROGRESS, O_RETRIES, O_RUN_ID,
 	    O_SHA256, O_USER, O_VERSION };
 	static const struct option longopts[] = {
 		{ "cacert", required_argument, NULL, O_CACERT },
@@ -389,6 +389,7 @@ main(int argc, char **argv)
 		{ "max-redirs", required_argument, NULL, O_MAX_REDIRS },
 		{ "max-time", required_argument, NULL, O_MAX_TIME },
 		{ "netrc-file", required_argument, NULL, O_NETRC_FILE },
+		{ "no-fsync", no_argument, NULL, O_NO_FSYNC },
 		{ "output", required_argument, NULL, 'o' },
 		{ "password-file", required_argument, NULL, O_PASSWORD_FILE },
 		{ "progress", required_argument, NULL, O_PROGRESS },
@@ -451,6 +452,9 @@ main(int argc, char **argv)
 			if (access(optarg, R_OK) < 0)
 				die_errno(EXIT_FATAL, "%s", optarg);
 			o.cred.netrc_file = xstrdup(optarg);
+			break;
+		case O_NO_FSYNC:
+			o.no_fsync = 1;
 			break;
 		case 'o':
 			o.outdir = optarg;

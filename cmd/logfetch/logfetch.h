@@ -19,6 +19,7 @@ struct opts {
 	long max_redirs;
 	double max_time;	/* seconds, whole URL including retries; 0: none */
 	long retry_base_ms;
+	int no_fsync;		/* --no-fsync: rename without waiting for the disk */
 	enum progress_mode progress;
 	struct http_opts http;
 	struct http_cred cred;	/* origin left NULL: bound per job */
@@ -80,7 +81,7 @@ const char *range_validator(const struct meta *m);
  * errno on a write error; hw_end writes what is left (flush) or drops it,
  * joins the thread and frees *wp.
  */
-struct hw *hw_new(int fd, struct sha256 *sha);
+struct hw *hw_new(int fd, struct sha256 *sha, int writeback);
 int hw_write(struct hw *w, const char *p, size_t n);
 int hw_end(struct hw **wp, int flush);
 

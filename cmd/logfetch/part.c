@@ -21,8 +21,14 @@
  */
 #define HW_BLOCK (1u << 20)
 #define HW_WRITEBACK (8u << 20)
+/*
+ * write(2) in pieces that stay in the CPU cache: copying 1 MiB into the
+ * page cache at once ran at a third of the speed here.
+ */
+#define HW_WRITE (64u << 10)
 struct hw {
 	int fd;
+	int writeback;		/* hint the kernel to write back as we go */
 	size_t unsynced;	/* bytes written since the last writeback hint */
 	struct sha256 *sha;
 	char *buf[2];
@@ -58,11 +64,12 @@ hw_main(void *ud)
 }
 
 struct hw *
-hw_new(int fd, struct sha256 *sha)
+hw_new(int fd, struct sha256 *sha, int writeback)
 {
 	struct hw *w = xcalloc(1, sizeof(*w));
 
 	w->fd = fd;
+	w->writeback = writeback;
 	w->sha = sha;
 	w->buf[0] = xmalloc(HW_BLOCK);
 	w->buf[1] = xmalloc(HW_BLOCK);
@@ -100,7 +107,7 @@ hw_flush(struct hw *w)
 	w->cur ^= 1;
 	w->len = 0;
 	while (done < n) {
-		ssize_t r = write(w->fd, p + done, n - done);
+		ssize_t r = write(w->fd, p + done, n - done < HW_WRITE ? n - done : HW_WRITE);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -114,7 +121,7 @@ hw_flush(struct hw *w)
 	 * so that the fsync before the rename waits for the last few MiB,
 	 * not for all of it.  Only a hint: errors show at the fsync.
 	 */
-	if ((w->unsynced += n) >= HW_WRITEBACK) {
+	if (w->writeback && (w->unsynced += n) >= HW_WRITEBACK) {
 		(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		w->unsynced = 0;
 	}
