@@ -65,9 +65,14 @@ echo "logindex size (${mb} MiB): ours $((isz / 1048576)) MiB, zstd -3 $((zsz / 1
 # the process floor: a logq that does nothing (dynamic loading)
 echo "logq startup floor: $(best "$BIN/logq --version") (wall cpu seconds)"
 
-ours=$(best "$BIN/logq -d '$idx' coredump | wc -l")
-line "logq -d rare word (${mb} MiB)" "$ours" "$(best "grep -F -c coredump '$in'")" "grep -F -c" ">= 20"
-line "logq -d rare word (${mb} MiB)" "$ours" "$(best "rg -c coredump '$in'")" "rg -c" ">= 3"
+# the records themselves, and (like grep -c) just their count
+ours=$(best "$BIN/logq -d '$idx' coredump")
+oursc=$(best "$BIN/logq -d '$idx' 'coredump | stats count()'")
+grepc=$(best "grep -F -c coredump '$in'")
+rgc=$(best "rg -c coredump '$in'")
+line "logq -d rare word, records (${mb} MiB)" "$ours" "$grepc" "grep -F -c" ">= 20"
+line "logq -d rare word, count (${mb} MiB)" "$oursc" "$grepc" "grep -F -c" ">= 20"
+line "logq -d rare word, records (${mb} MiB)" "$ours" "$rgc" "rg -c" ">= 3"
 echo "logq -d rare word peak RSS: ours $(rss "$BIN/logq -d '$idx' coredump") KiB"
 "$BIN/logq" -d "$idx" --explain coredump 2>&1 >/dev/null | sed -n 's/^logq: explain: \(blocks\)/logq -d rare word: \1/p'
 
