@@ -94,3 +94,16 @@ n1=$("$BIN/logq" -d "$idx" "_time:[$lo,$hi) | stats count()" | jq -r '."count(*)
 n2=$("$BIN/logq" -d "$idx" '* | stats count()' | jq -r '."count(*)"')
 line "logq -d 1% time range, $n1 of $n2 records (${mb} MiB)" "$part" "$all" "all records" "~100: proportional to the slice"
 echo "logq -d all records peak RSS: ours $(rss "$BIN/logq -d '$idx' '*'") KiB"
+
+# The same index after `logindex --merge` (what to run before keeping an
+# index as an artifact): one part a day instead of one per 32 MiB of
+# records; the rare word again (opening parts is a fixed cost per part).
+m0=$(date +%s%N)
+"$BIN/logindex" -d "$idx" --merge
+m1=$(date +%s%N)
+np=$("$BIN/logindex" -d "$idx" --stats | jq -r .parts)
+echo "logindex --merge (${mb} MiB): $(echo "scale=1; ($m1 - $m0) / 1000000000" | bc -l) s, $np parts after"
+ours=$(best "$BIN/logq -d '$idx' coredump")
+oursc=$(best "$BIN/logq -d '$idx' 'coredump | stats count()'")
+line "logq -d rare word after --merge, records (${mb} MiB)" "$ours" "$grepc" "grep -F -c" ">= 20"
+line "logq -d rare word after --merge, count (${mb} MiB)" "$oursc" "$grepc" "grep -F -c" ">= 20"
