@@ -287,12 +287,8 @@ fits(uint64_t off, uint64_t len, uint64_t lim)
 	return off <= lim && len <= lim - off;
 }
 
-/* The file offset of q, a pointer into the index section ix that lies at ioff. */
-#define AT(q) ((uint64_t)((q) - ix) + ioff)
-
-static int
-parse(struct idx_part *p, const unsigned char *m, size_t size, const unsigned char *ixcopy,
-    char *err, size_t errsz)
+int
+idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *err, size_t errsz)
 {
 	const char *path = p->path;
 	const unsigned char *f, *ix, *q, *end;
@@ -326,7 +322,7 @@ parse(struct idx_part *p, const unsigned char *m, size_t size, const unsigned ch
 	isz = idx_get64(f + 8);
 	if (ioff < IDX_PART_HDR || !fits(ioff, isz, size - IDX_PART_FTR) || isz < IDX_INDEX_HDR)
 		return fail(err, errsz, path, size - IDX_PART_FTR, "index section out of bounds");
-	ix = ixcopy != NULL ? ixcopy : m + ioff;
+	ix = m + ioff;
 	if (XXH64(ix, isz, 0) != idx_get64(f + 40))
 		return fail(err, errsz, path, ioff, "bad index checksum");
 	p->records = idx_get64(f + 16);
@@ -378,7 +374,7 @@ parse(struct idx_part *p, const unsigned char *m, size_t size, const unsigned ch
 
 		if (end - q < IDX_BLOCK_HDR)
 			goto trunc;
-		b->off = AT(q);
+		b->off = (uint64_t)(q - m);
 		b->stream = idx_get32(q);
 		b->nrows = idx_get32(q + 4);
 		b->tmin = (int64_t)idx_get64(q + 8);
@@ -399,7 +395,7 @@ parse(struct idx_part *p, const unsigned char *m, size_t size, const unsigned ch
 			    c.bloomsize % 8 != 0 || c.nonempty > b->nrows ||
 			    !fits(c.off, c.csize, ioff) || c.off < IDX_PART_HDR ||
 			    !fits(c.boff, c.bloomsize, ioff) || (c.bloomsize && c.boff < IDX_PART_HDR))
-				return fail(err, errsz, path, AT(q) + (uint64_t)k * IDX_COL_DESC,
+				return fail(err, errsz, path, (uint64_t)(q - m) + (uint64_t)k * IDX_COL_DESC,
 				    "bad column descriptor");
 		}
 		q += (size_t)b->ncols * IDX_COL_DESC;
@@ -409,134 +405,19 @@ parse(struct idx_part *p, const unsigned char *m, size_t size, const unsigned ch
 	p->runs = q;
 	for (uint32_t i = 0; i < p->nruns; i++, q += IDX_RUN)
 		if (!fits(idx_get64(q), idx_get64(q + 8), ioff) || idx_get64(q) < IDX_PART_HDR)
-			return fail(err, errsz, path, AT(q), "bad bloom run");
+			return fail(err, errsz, path, (uint64_t)(q - m), "bad bloom run");
 	return 0;
 trunc:
-	return fail(err, errsz, path, AT(q), "index section truncated");
+	return fail(err, errsz, path, (uint64_t)(q - m), "index section truncated");
 oom:
 	snprintf(err, errsz, "out of memory");
 	return -1;
 }
 
-#undef AT
-
-int
-idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *err, size_t errsz)
-{
-	return parse(p, m, size, NULL, err, errsz);
-}
-
-/*
- * The arena: index sections copied into memory backed by transparent
- * huge pages.  Parsing a part touches all of its index section; through
- * the file mapping that is a page fault and a page walk per 4 KiB (3 ms
- * for a 1 GiB index in a VM, ten times a second pass), into huge pages
- * one per 2 MiB.
- */
-#define ARENA_CHUNK	(4u << 20)
-#define HUGE_PAGE	(2u << 20)
-
-struct idx_arena {
-	struct achunk {
-		unsigned char *base;
-		size_t size, used;
-	} *c;
-	size_t n;
-};
-
-struct idx_arena *
-idx_arena_new(void)
-{
-	return calloc(1, sizeof(struct idx_arena));
-}
-
-void
-idx_arena_free(struct idx_arena *a)
-{
-	if (a == NULL)
-		return;
-	for (size_t i = 0; i < a->n; i++)
-		munmap(a->c[i].base, a->c[i].size);
-	free(a->c);
-	free(a);
-}
-
-/* n bytes (8-aligned) from the arena, or NULL. */
-static unsigned char *
-arena_get(struct idx_arena *a, size_t n)
-{
-	struct achunk *c = a->n ? &a->c[a->n - 1] : NULL, *nc;
-	size_t size;
-	void *m;
-
-	n = (n + 7) & ~(size_t)7;
-	if (c != NULL && c->size - c->used >= n) {
-		c->used += n;
-		return c->base + c->used - n;
-	}
-	size = n > ARENA_CHUNK ? (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1) : ARENA_CHUNK;
-	if ((nc = realloc(a->c, (a->n + 1) * sizeof(*nc))) == NULL)
-		return NULL;
-	a->c = nc;
-	/* map one huge page more, to start at a multiple of its size */
-	if ((m = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0)) == MAP_FAILED)
-		return NULL;
-	{
-		uintptr_t b = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-		size_t head = b - (uintptr_t)m;
-
-		if (head > 0)
-			munmap(m, head);
-		if (HUGE_PAGE - head > 0)
-			munmap((unsigned char *)b + size, HUGE_PAGE - head);
-		m = (void *)b;
-	}
-#ifdef MADV_HUGEPAGE
-	(void)madvise(m, size, MADV_HUGEPAGE);
-#endif
-	c = &a->c[a->n++];
-	c->base = m;
-	c->size = size;
-	c->used = n;
-	return c->base;
-}
-
-/* The index section of the part mapped at m, read into the arena; NULL when it cannot be. */
-static const unsigned char *
-copy_index(const unsigned char *m, size_t size, int fd, struct idx_arena *a)
-{
-	const unsigned char *f = m + size - IDX_PART_FTR;
-	uint64_t ioff = idx_get64(f), isz = idx_get64(f + 8);
-	unsigned char *buf;
-	size_t got = 0;
-
-	if (!fits(ioff, isz, size - IDX_PART_FTR) || isz == 0 || (buf = arena_get(a, isz)) == NULL)
-		return NULL;
-	while (got < isz) {
-		ssize_t r = pread(fd, buf + got, isz - got, (off_t)(ioff + got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return NULL;
-		got += (size_t)r;
-	}
-	return buf;
-}
-
 int
 idx_part_open(struct idx_part *p, const char *path, char *err, size_t errsz)
 {
-	return idx_part_open_arena(p, path, NULL, err, errsz);
-}
-
-int
-idx_part_open_arena(struct idx_part *p, const char *path, struct idx_arena *a, char *err,
-    size_t errsz)
-{
 	struct stat st;
-	const unsigned char *ixcopy = NULL;
 	void *m;
 	int fd;
 
@@ -558,11 +439,9 @@ idx_part_open_arena(struct idx_part *p, const char *path, struct idx_arena *a, c
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		goto bad;
 	}
-	if (a != NULL && (ixcopy = copy_index(m, (size_t)st.st_size, fd, a)) == NULL)
-		a = NULL;	/* no room or no read: parse through the mapping */
 	close(fd);
 	fd = -1;
-	if (parse(p, m, (size_t)st.st_size, ixcopy, err, errsz) < 0) {
+	if (idx_part_parse(p, m, (size_t)st.st_size, err, errsz) < 0) {
 		munmap(m, (size_t)st.st_size);
 		p->map = NULL;
 		goto bad;

@@ -134,17 +134,6 @@ struct idx_part {
  * Returns 0, or -1 with err "PATH: what (offset N)".
  */
 int idx_part_open(struct idx_part *p, const char *path, char *err, size_t errsz);
-/*
- * The same, parsing a copy of the index section read into a (and kept
- * there: the part's tables point into it, so a outlives the part).
- * a NULL is idx_part_open.
- */
-struct idx_arena;
-int idx_part_open_arena(struct idx_part *p, const char *path, struct idx_arena *a,
-    char *err, size_t errsz);
-/* An arena of memory in huge pages for index sections; freed whole. */
-struct idx_arena *idx_arena_new(void);
-void idx_arena_free(struct idx_arena *a);
 /* The same over bytes in memory (not copied; for the fuzz target). */
 int idx_part_parse(struct idx_part *p, const unsigned char *map, size_t size,
     char *err, size_t errsz);

@@ -32,7 +32,6 @@ struct idx {
 	struct rpart *parts;
 	size_t nparts;
 	ZSTD_DCtx *zd;
-	struct idx_arena *arena;	/* the parts' index sections, in huge pages */
 	idx_warn_fn warn;
 	void *warn_arg;
 };
@@ -65,8 +64,6 @@ close_parts(struct idx *ix)
 	free(ix->parts);
 	ix->parts = NULL;
 	ix->nparts = 0;
-	idx_arena_free(ix->arena);
-	ix->arena = NULL;
 }
 
 void
@@ -92,7 +89,6 @@ open_parts(struct idx *ix, const struct idx_man *m, char *err, size_t errsz)
 		maxfds = (size_t)(rl.rlim_cur / 4);
 	if ((ix->parts = calloc(m->n + 1, sizeof(*ix->parts))) == NULL)
 		goto oom;
-	ix->arena = idx_arena_new();	/* NULL: parts are parsed through their mapping */
 	for (size_t i = 0; i < m->n; i++) {
 		struct rpart *r = &ix->parts[ix->nparts];
 
@@ -100,7 +96,7 @@ open_parts(struct idx *ix, const struct idx_man *m, char *err, size_t errsz)
 			snprintf(err, errsz, "%s: path too long", ix->dir);
 			return -1;
 		}
-		if (idx_part_open_arena(&r->p, path, ix->arena, e, sizeof(e)) < 0) {
+		if (idx_part_open(&r->p, path, e, sizeof(e)) < 0) {
 			if (access(path, F_OK) < 0 && errno == ENOENT)
 				return 1;
 			if (strcmp(e, "out of memory") == 0)
