@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "afile.h"
 #include "spool.h"
 
 static uint32_t
@@ -99,25 +100,6 @@ spool_encode(struct sb *out, int type, const void *payload, uint32_t len)
 	return 0;
 }
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static char *
 path_in(const char *dir, const char *name)
 {
@@ -152,7 +134,7 @@ compact(struct spool *s)
 			goto out;
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    write_all(fd, b.buf, b.len) < 0 || fsync(fd) < 0) {
+	    fd_write_all(fd, b.buf, b.len) < 0 || fsync(fd) < 0) {
 		snprintf(s->err, sizeof(s->err), "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -210,7 +192,7 @@ set_aside(struct spool *s, const unsigned char *p, size_t n)
 	int fd;
 
 	if (c && (fd = open(c, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) >= 0) {
-		(void)write_all(fd, p, n);
+		(void)fd_write_all(fd, p, n);
 		close(fd);
 	}
 	free(c);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/afile.h"
 #include "../../common/jw.h"
 #include "../../common/rec.h"
 #include "../../common/ts.h"
@@ -163,22 +164,15 @@ render(struct rrule *rr, struct group *g, enum ev_state st, int64_t t, double va
 static void
 write_all(int fd, const char *what, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EPIPE && fd == STDOUT_FILENO) {
-			/* the reader went away: end as a default SIGPIPE would */
-			signal(SIGPIPE, SIG_DFL);
-			raise(SIGPIPE);
-			_exit(141);
-		}
-		if (w < 0)
-			die_errno(EXIT_FATAL, "%s", what);
-		p += w;
-		n -= (size_t)w;
+	if (fd_write_all(fd, p, n) == 0)
+		return;
+	if (errno == EPIPE && fd == STDOUT_FILENO) {
+		/* the reader went away: end as a default SIGPIPE would */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(141);
 	}
+	die_errno(EXIT_FATAL, "%s", what);
 }
 
 /*
