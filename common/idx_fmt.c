@@ -12,6 +12,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "afile.h"
 #include "idx_fmt.h"
 #include "tok.h"
 
@@ -845,15 +846,8 @@ idx_man_write(const struct idx_man *m, const char *dir, char *err, size_t errsz)
 	snprintf(tmp, sizeof(tmp), "%s/MANIFEST.tmp", dir);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		goto syserr;
-	for (size_t off = 0; off < s.len;) {
-		ssize_t w = write(fd, s.buf + off, s.len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto syserr;
-		off += (size_t)w;
-	}
+	if (fd_write_all(fd, s.buf, s.len) < 0)
+		goto syserr;
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;
 		goto syserr;

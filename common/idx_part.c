@@ -10,6 +10,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "afile.h"
 #include "idx_part.h"
 
 /*
@@ -155,17 +156,8 @@ bad:
 static int
 flush_out(struct idx_pw *w)
 {
-	size_t off = 0;
-
-	while (off < w->out.len) {
-		ssize_t n = write(w->fd, w->out.buf + off, w->out.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		off += (size_t)n;
-	}
+	if (fd_write_all(w->fd, w->out.buf, w->out.len) < 0)
+		return -1;
 	w->out.len = 0;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../common/afile.h"
 #include "../../common/sb.h"
 #include "../tool.h"
 #include "logcategorize.h"
@@ -156,12 +157,8 @@ copy_tmp(const char *src, const char *dir)
 	if ((out = mkstemp(tmp.buf)) < 0)
 		goto fail;
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0)
-				goto fail;
-			off += w;
-		}
+		if (fd_write_all(out, buf, (size_t)n) < 0)
+			goto fail;
 	if (n < 0 || fsync(out) < 0 || close(out) < 0) {
 		out = -1;
 		goto fail;

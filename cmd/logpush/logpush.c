@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../common/afile.h"
 #include "../../common/jw.h"
 #include "../../common/rec.h"
 #include "../../common/spool.h"
@@ -103,16 +104,8 @@ sleep_ns(int64_t ns)
 static void
 write_fd_or_die(int fd, const char *what, const char *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			die_errno(EXIT_FATAL, "%s", what);
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fd_write_all(fd, p, n) < 0)
+		die_errno(EXIT_FATAL, "%s", what);
 }
 
 /* A record the target will never take: to --dead-letter with the reason. */

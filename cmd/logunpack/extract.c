@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../tool.h"
+#include "../../common/afile.h"
 #include "../../common/ar.h"
 #include "../../common/jw.h"
 #include "logunpack.h"
@@ -175,15 +176,8 @@ write_file(struct lu *u, struct archive *a, struct archive_entry *e, int dirfd,
 		if (off != pos && lseek(fd, off, SEEK_SET) < 0)
 			goto fail_errno;
 		u->out_bytes += hole;
-		for (size_t done = 0; done < len; ) {
-			ssize_t w = write(fd, (const char *)buf + done, len - done);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				goto fail_errno;
-			done += (size_t)w;
-		}
+		if (fd_write_all(fd, buf, len) < 0)
+			goto fail_errno;
 		pos = off + (la_int64_t)len;
 		u->out_bytes += len;
 	}
