@@ -267,7 +267,11 @@ start(struct job *j)
 	curl_easy_setopt(j->h, CURLOPT_XFERINFOFUNCTION, progress_xfer);
 	curl_easy_setopt(j->h, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(j->h, CURLOPT_NOPROGRESS, 0L);
-	/* Big receive blocks: fewer write(2) calls and callbacks per GB. */
+	/*
+	 * 64 KiB receive blocks: fewer callbacks than the default 16 KiB,
+	 * and still in the CPU cache when copied on (with 512 KiB the copies
+	 * ran slower).
+	 */
 	curl_easy_setopt(j->h, CURLOPT_BUFFERSIZE, 64L * 1024);
 	if (j->deadline_ns) {
 		int64_t left = (j->deadline_ns - now) / 1000000;
