@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "afile.h"
+#include "sb.h"
 
 int
 fd_write_all(int fd, const void *p, size_t n)
@@ -26,6 +27,32 @@ fd_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)k;
 	}
 	return 0;
+}
+
+int
+fd_read_all(int fd, struct sb *out, size_t max)
+{
+	for (;;) {
+		ssize_t k;
+
+		if (sb_grow(out, 65536) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if ((k = read(fd, out->buf + out->len, out->cap - out->len - 1)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0)
+			return 0;
+		out->len += (size_t)k;
+		out->buf[out->len] = '\0';
+		if (out->len > max) {
+			errno = EFBIG;
+			return -1;
+		}
+	}
 }
 
 /* fsync the directory holding path, so that a rename into it survives a crash. */

@@ -20,4 +20,12 @@ int afile_write(const char *path, const void *buf, size_t n, mode_t mode, int fl
 /* write(2) all of p[0..n) to fd, through EINTR and short writes; 0 or -1 (errno). */
 int fd_write_all(int fd, const void *p, size_t n);
 
+/*
+ * Append what is left to read on fd to out (kept NUL-terminated), through
+ * EINTR; 0, or -1 with errno: a read error, ENOMEM, or EFBIG once out
+ * holds more than max bytes.
+ */
+struct sb;
+int fd_read_all(int fd, struct sb *out, size_t max);
+
 #endif

@@ -219,7 +219,6 @@ fst_load(const char *path, struct fw_ent **ents, size_t *nents, char *err, size_
 {
 	struct sb t = SB_INIT;
 	int fd, rc = -1;
-	ssize_t k;
 
 	*ents = NULL;
 	*nents = 0;
@@ -229,26 +228,13 @@ fst_load(const char *path, struct fw_ent **ents, size_t *nents, char *err, size_
 		snprintf(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	for (;;) {
-		if (t.len > FST_MAX) {
+	if (fd_read_all(fd, &t, FST_MAX) < 0) {
+		if (errno == EFBIG)
 			snprintf(err, errsz, "%s: larger than %d MiB, not a state file",
 			    path, FST_MAX >> 20);
-			errno = EFBIG;
-			goto out;
-		}
-		if (sb_grow(&t, 65536) < 0) {
+		else
 			snprintf(err, errsz, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if ((k = read(fd, t.buf + t.len, t.cap - t.len - 1)) < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errsz, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (k == 0)
-			break;
-		t.len += (size_t)k;
+		goto out;
 	}
 	rc = fst_parse(path, t.buf ? t.buf : "", t.len, ents, nents, err, errsz);
 out:

@@ -756,7 +756,6 @@ idx_man_read(struct idx_man *m, const char *dir, char *err, size_t errsz)
 {
 	char path[4096], e2[300];
 	struct sb s = SB_INIT;
-	ssize_t r;
 	int fd, rc;
 
 	memset(m, 0, sizeof(*m));
@@ -771,20 +770,12 @@ idx_man_read(struct idx_man *m, const char *dir, char *err, size_t errsz)
 		errno = e;
 		return -1;
 	}
-	for (;;) {
-		if (sb_grow(&s, 65536) < 0) {
+	if (fd_read_all(fd, &s, SIZE_MAX - 65536) < 0) {
+		if (errno == ENOMEM)
 			snprintf(err, errsz, "out of memory");
-			goto bad;
-		}
-		if ((r = read(fd, s.buf + s.len, s.cap - s.len - 1)) < 0) {
-			if (errno == EINTR)
-				continue;
+		else
 			snprintf(err, errsz, "%s: %s", path, strerror(errno));
-			goto bad;
-		}
-		if (r == 0)
-			break;
-		s.len += (size_t)r;
+		goto bad;
 	}
 	close(fd);
 	rc = idx_man_parse(m, (const unsigned char *)s.buf, s.len, e2, sizeof(e2));

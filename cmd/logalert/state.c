@@ -390,22 +390,12 @@ read_whole(const char *path, size_t max, size_t *len)
 		return NULL;
 	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > max)
 		die(EXIT_FATAL, "%s: larger than %zu bytes", path, max);
-	for (;;) {
-		ssize_t n;
-
-		if (sb_grow(&b, 65536) < 0)
-			die(EXIT_FATAL, "out of memory");
-		n = read(fd, b.buf + b.len, b.cap - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die_errno(EXIT_FATAL, "%s", path);
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		b.buf[b.len] = '\0';
-		if (b.len > max)	/* a pipe or device: no size to check first */
+	if (fd_read_all(fd, &b, max) < 0) {
+		if (errno == EFBIG)	/* a pipe or device: no size to check first */
 			die(EXIT_FATAL, "%s: larger than %zu bytes", path, max);
+		if (errno == ENOMEM)
+			die(EXIT_FATAL, "out of memory");
+		die_errno(EXIT_FATAL, "%s", path);
 	}
 	close(fd);
 	*len = b.len;
