@@ -179,6 +179,10 @@ struct scan {
 	/* per part: field index of each name the query asks about (cache by address) */
 	const char *ckey[32];
 	int cfid[32];
+	/* block_col's last answer */
+	const struct idx_pblock *bc_b;
+	int bc_f, bc_found;
+	struct idx_col bc_col;
 	/* decoded columns of the current block */
 	struct idx_dec *dec;		/* per part field */
 	size_t ndec;
@@ -233,6 +237,7 @@ part_fid(struct scan *s, const char *field)
 	return s->cfid[h];
 }
 
+/* The column of field in the current block: 1 and *c, or 0.  The last answer is kept (judging asks twice). */
 static int
 block_col(struct scan *s, const char *field, struct idx_col *c)
 {
@@ -240,12 +245,19 @@ block_col(struct scan *s, const char *field, struct idx_col *c)
 
 	if (f < 0)
 		return 0;
-	for (uint32_t i = 0; i < s->b->ncols; i++) {
-		idx_col_get(s->b, i, c);
-		if (c->field == (uint32_t)f)
-			return 1;
+	if (s->bc_b != s->b || s->bc_f != f) {
+		s->bc_b = s->b;
+		s->bc_f = f;
+		s->bc_found = 0;
+		for (uint32_t i = 0; i < s->b->ncols; i++)
+			if (idx_get32(s->b->cols + (size_t)i * IDX_COL_DESC) == (uint32_t)f) {
+				idx_col_get(s->b, i, &s->bc_col);
+				s->bc_found = 1;
+				break;
+			}
 	}
-	return 0;
+	*c = s->bc_col;
+	return s->bc_found;
 }
 
 static int
@@ -568,8 +580,11 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 	const struct idx_part *p = &r->p;
 	struct idx_scan_stats *st = s->st;
 	struct json_object **cache = NULL;
-	int need_time = all, need_stream = all, wtime = 0, wstream = 0, rc = 0;
+	int need_time = all, need_stream = all, wtime = 0, wstream = 0, rc = 0, gf;
 	uint32_t last_read = UINT32_MAX - 1;
+	const char *nfield = NULL, *ntext = NULL;
+	const unsigned char *gate;
+	size_t ntn = 0;
 
 	memset(s->ckey, 0, sizeof(s->ckey));
 	if (p->nfields > s->ndec) {
@@ -597,6 +612,8 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 	s->want[0] = need_time;
 	want_fields(s, wnames, nwn, s->wantw, &wtime, &wstream);
 	s->wantw[0] = wtime;
+	if (!qry_needed_text(s->q, &nfield, &ntext, &ntn))
+		nfield = NULL;
 	for (uint32_t bi = 0; bi < p->nblocks && rc == 0; bi++) {
 		const struct idx_pblock *b = &p->blocks[bi];
 		struct qry_block qb;
@@ -705,10 +722,18 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		qb.has_token = row_has_token;
 		qb.has_field = row_has_field;
 		qb.num_range = row_num_range;
+		/* rows without the text the filter needs go without a test */
+		gate = NULL;
+		if (!tested && nfield != NULL && (gf = part_fid(s, nfield)) > 0 && s->done[gf])
+			gate = row_hits(s, gf, &s->dec[gf], ntext, ntn);
 		for (uint32_t row = 0; row < b->nrows && rc == 0; row++) {
 			struct json_object *o;
 			size_t key = 0;
 
+			if (gate != NULL && !gate[row]) {
+				st->rows_prefiltered++;
+				continue;
+			}
 			s->row = row;
 			if (btime)
 				qb.tmin = qb.tmax = s->dec[0].t[row];

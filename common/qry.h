@@ -189,6 +189,15 @@ int qry_block_may_match(const struct qry *q, const struct qry_block *b,
 int qry_block_judge(const struct qry *q, const struct qry_block *b, enum qry_skip *why);
 
 /*
+ * Text that the field of every record the filter matches contains (a
+ * word, phrase, prefix or exact value the filter cannot do without): 1
+ * and *field, *text (owned by q), *n set, or 0 when there is none.  A
+ * reader that can find the values holding a string faster than it tests
+ * the filter row by row uses it to pass over the others.
+ */
+int qry_needed_text(const struct qry *q, const char **field, const char **text, size_t *n);
+
+/*
  * The fields the whole query (filter and pipes) reads, for column
  * projection: *all is set to 1 when it needs every field (a plain filter
  * prints whole records); else names[0..*n) lists them (owned by q, valid

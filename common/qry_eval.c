@@ -526,7 +526,6 @@ judge(const struct qry *q, const struct qnode *n, const struct qry_block *b)
 	struct judge j, r;
 	int64_t x, y;
 	double lo, hi;
-	int special;
 
 	switch (n->kind) {
 	case QF_ALL:
@@ -577,8 +576,7 @@ judge(const struct qry *q, const struct qnode *n, const struct qry_block *b)
 		break;
 	}
 	/* the index keeps no token filters for _time and _stream */
-	special = strcmp(n->field, REC_TIME) == 0 || strcmp(n->field, REC_STREAM) == 0;
-	if (special)
+	if (n->special)
 		return J(T_SOME, 0);
 	if (n->kind == QF_EMPTY)
 		return b->has_field && !b->has_field(b->ctx, n->field) ? J(T_ALL, 0) : J(T_SOME, 0);
@@ -636,6 +634,41 @@ qry_block_judge(const struct qry *q, const struct qry_block *b, enum qry_skip *w
 	if (why)
 		*why = j.t == T_NONE ? (j.why ? j.why : QRY_SKIP_TOKEN) : QRY_SKIP_NONE;
 	return j.t == T_NONE ? 0 : j.t == T_SOME ? 1 : 2;
+}
+
+/* A word every record that n matches holds in its field: n itself, or a kid of an AND. */
+static const struct qnode *
+needed_word(const struct qnode *n)
+{
+	const struct qnode *w;
+
+	switch (n->kind) {
+	case QF_PHRASE:
+	case QF_PREFIX:
+	case QF_EXACT:
+	case QF_EXACT_PREFIX:
+		return n->vlen > 0 && !n->icase && !n->special ? n : NULL;
+	case QF_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if ((w = needed_word(n->kids[i])) != NULL)
+				return w;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+int
+qry_needed_text(const struct qry *q, const char **field, const char **text, size_t *n)
+{
+	const struct qnode *w = needed_word(q->root);
+
+	if (w == NULL)
+		return 0;
+	*field = w->field;
+	*text = w->val;
+	*n = w->vlen;
+	return 1;
 }
 
 int

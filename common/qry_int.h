@@ -41,6 +41,7 @@ struct qnode {
 	char *val;
 	size_t vlen;
 	int word1;		/* val is exactly one word (tok.h): no tokenizing per block */
+	int special;		/* field is _time or _stream, which have no token filters */
 	struct qnode **kids;	/* AND, OR, NOT */
 	size_t nkids;
 	char **vals;		/* IN */

@@ -233,6 +233,7 @@ node_new(struct ps *p, enum qf kind, const char *field)
 		free(n);
 		return oom(p), NULL;
 	}
+	n->special = field && (strcmp(field, "_time") == 0 || strcmp(field, "_stream") == 0);
 	return n;
 }
 

@@ -329,7 +329,10 @@ day 299 word299" ]
 		echo '{"_time":"2025-05-17T04:00:05Z","_msg":"xabc abc","host":"node-y"}'
 	} > in.jsonl
 	logindex -d ix < in.jsonl
-	for q in abc 'host:abc' 'host:abc abc' 'c' 'ab OR c' '"c abc"' 'ab*' 'abc | stats count() as n'; do
+	# and the rows passed over for lacking the text a filter needs
+	for q in abc 'host:abc' 'host:abc abc' 'c' 'ab OR c' '"c abc"' 'ab*' 'abc | stats count() as n' \
+	    'host:="node-abc"' 'host:="node-abc" c' 'host:="node-ab"*' 'xab*' 'c -abc' 'i(ABC)' \
+	    'abc -host:="node-y"' '_msg:="c abc"'; do
 		case $q in *stats*) ;; *) q="$q | fields _msg, host" ;; esac
 		logq -d ix "$q" > got || [ $? -eq 1 ]
 		logq "$q" < in.jsonl > want || [ $? -eq 1 ]
