@@ -633,7 +633,7 @@ idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
 }
 
 int
-idx_part_check_blooms(const struct idx_part *p, char *err, size_t errsz)
+idx_part_check_runs(const struct idx_part *p, char *err, size_t errsz)
 {
 	for (uint32_t i = 0; i < p->nruns; i++) {
 		const unsigned char *q = p->runs + (size_t)i * IDX_RUN;
@@ -641,6 +641,14 @@ idx_part_check_blooms(const struct idx_part *p, char *err, size_t errsz)
 		if (XXH64(p->map + idx_get64(q), idx_get64(q + 8), 0) != idx_get64(q + 16))
 			return fail(err, errsz, p->path, idx_get64(q), "bad bloom filter checksum");
 	}
+	return 0;
+}
+
+int
+idx_part_check_blooms(const struct idx_part *p, char *err, size_t errsz)
+{
+	if (idx_part_check_runs(p, err, errsz) < 0)
+		return -1;
 	for (uint32_t bi = 0; bi < p->nblocks; bi++)
 		for (uint32_t k = 0; k < p->blocks[bi].ncols; k++) {
 			struct idx_col c;

@@ -170,7 +170,9 @@ int idx_col_decode(const struct idx_part *p, const struct idx_pblock *b,
 int idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
     const struct idx_col *c, struct idx_dec *d, struct sb *buf, void *zctx,
     char *err, size_t errsz);
-/* Check the bloom runs' checksums and that every column's bloom lies in one; 0 or -1 with err. */
+/* Check the bloom runs' checksums; 0 or -1 with err. */
+int idx_part_check_runs(const struct idx_part *p, char *err, size_t errsz);
+/* The same, and that every column's bloom lies in one. */
 int idx_part_check_blooms(const struct idx_part *p, char *err, size_t errsz);
 void idx_dec_free(struct idx_dec *d);
 

@@ -82,7 +82,11 @@ struct idx_pw {
 	 * block, finds them side by side instead of one page per block.
 	 */
 	struct sb seg;
-	struct pbl { size_t desc, rel; uint32_t field, size; int bloom; } *pend;
+	struct pbl {
+		size_t desc, rel, seq;
+		uint32_t field, size;
+		int bloom;
+	} *pend;
 	size_t npend, cappend;
 	struct sb runs;			/* bloom runs for the index section */
 	uint32_t nruns;
@@ -403,9 +407,9 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 	return sb_add(&w->blocks, d, sizeof(d));
 }
 
-/* Hold bytes of the column whose descriptor comes next in w->blocks. */
-static int
-seg_add(struct idx_pw *w, uint32_t fid, const void *p, size_t n, int bloom)
+/* Note n bytes of the column whose descriptor comes next in w->blocks; they go at the end of seg. */
+static struct pbl *
+seg_note(struct idx_pw *w, uint32_t fid, size_t n, int bloom)
 {
 	struct pbl *pb;
 
@@ -414,18 +418,53 @@ seg_add(struct idx_pw *w, uint32_t fid, const void *p, size_t n, int bloom)
 		struct pbl *nv = realloc(w->pend, nc * sizeof(*nv));
 
 		if (nv == NULL)
-			return -1;
+			return NULL;
 		w->pend = nv;
 		w->cappend = nc;
 	}
 	pb = &w->pend[w->npend++];
 	pb->desc = w->blocks.len;
 	pb->rel = w->seg.len;
+	pb->seq = w->npend - 1;
 	pb->field = fid;
 	pb->size = (uint32_t)n;
 	pb->bloom = bloom;
+	return pb;
+}
+
+/* Hold a copy of bytes of the column whose descriptor comes next. */
+static int
+seg_add(struct idx_pw *w, uint32_t fid, const void *p, size_t n, int bloom)
+{
+	if (seg_note(w, fid, n, bloom) == NULL)
+		return -1;
 	return sb_add(&w->seg, p, n);
 }
+
+/* Hold a copy of n bytes at off of src, read with pread (no mapping: no page faults, nothing resident). */
+static int
+seg_pread(struct idx_pw *w, uint32_t fid, const struct idx_part *src, uint64_t off, size_t n, int bloom)
+{
+	size_t got = 0;
+
+	if (seg_note(w, fid, n, bloom) == NULL || sb_grow(&w->seg, n) < 0)
+		return -1;
+	while (got < n) {
+		ssize_t r = pread(src->fd, w->seg.buf + w->seg.len + got, n - got, (off_t)(off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	w->seg.len += n;
+	return 0;
+}
+
 
 static int
 pbl_cmp(const void *a, const void *b)
@@ -436,7 +475,7 @@ pbl_cmp(const void *a, const void *b)
 		return x->bloom - y->bloom;
 	if (x->field != y->field)
 		return x->field < y->field ? -1 : 1;
-	return x->rel < y->rel ? -1 : x->rel > y->rel;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* End the bloom run that started at offset start (nothing when empty). */
@@ -477,10 +516,12 @@ flush_seg(struct idx_pw *w)
 			start = w->off;
 			XXH64_reset(w->xs, 0);
 		}
+		const void *bytes = w->seg.buf + pb->rel;
+
 		if (pb->bloom)
-			XXH64_update(w->xs, w->seg.buf + pb->rel, pb->size);
+			XXH64_update(w->xs, bytes, pb->size);
 		idx_put64((unsigned char *)w->blocks.buf + pb->desc + (pb->bloom ? 56 : 8), w->off);
-		if (emit(w, w->seg.buf + pb->rel, pb->size) < 0)
+		if (emit(w, bytes, pb->size) < 0)
 			return -1;
 	}
 	if (inrun && end_run(w, start) < 0)
@@ -603,31 +644,44 @@ field_id(struct idx_pw *w, const char *k, size_t kn, uint32_t *fid)
 	return 0;
 }
 
+static int
+is_new_stream(const struct idx_pw *w, const char *stream, size_t slen)
+{
+	return w->cur == NULL || w->curlen != slen || memcmp(w->cur, stream, slen) != 0;
+}
+
+/* Make stream the current one, the next in the part's stream table. */
+static int
+new_stream(struct idx_pw *w, const char *stream, size_t slen)
+{
+	char *nc = malloc(slen + 1);
+
+	if (nc == NULL || idx_sb_put32(&w->streams, (uint32_t)slen) < 0 ||
+	    sb_add(&w->streams, stream, slen) < 0) {
+		free(nc);
+		return -1;
+	}
+	memcpy(nc, stream, slen);
+	free(w->cur);
+	w->cur = nc;
+	w->curlen = slen;
+	w->nstreams++;
+	return 0;
+}
+
 int
 idx_pw_add(struct idx_pw *w, const char *stream, size_t slen, int64_t t,
     const struct idx_kv *kv, size_t n, char *err, size_t errsz)
 {
-	int newstream = w->cur == NULL || w->curlen != slen || memcmp(w->cur, stream, slen) != 0;
+	int newstream = is_new_stream(w, stream, slen);
 
 	if (newstream || w->brows >= BLOCK_ROWS || w->bbytes >= BLOCK_BYTES ||
 	    (w->brows > 0 && t < w->bt[w->brows - 1])) {
 		if (flush_block(w) < 0)
 			return wfail(err, errsz, strerror(errno), w->tmp);
 	}
-	if (newstream) {
-		char *nc = malloc(slen + 1);
-
-		if (nc == NULL || idx_sb_put32(&w->streams, (uint32_t)slen) < 0 ||
-		    sb_add(&w->streams, stream, slen) < 0) {
-			free(nc);
-			return wfail(err, errsz, "out of memory", NULL);
-		}
-		memcpy(nc, stream, slen);
-		free(w->cur);
-		w->cur = nc;
-		w->curlen = slen;
-		w->nstreams++;
-	}
+	if (newstream && new_stream(w, stream, slen) < 0)
+		return wfail(err, errsz, "out of memory", NULL);
 	if (w->brows == 0)
 		w->tmin = w->tmax = t;
 	if (t < w->tmin)
@@ -657,6 +711,124 @@ idx_pw_add(struct idx_pw *w, const char *stream, size_t slen, int64_t t,
 	}
 	w->brows++;
 	w->rows++;
+	return 0;
+}
+
+int
+idx_pw_block_full(const struct idx_pblock *b)
+{
+	uint64_t raw = 0;
+
+	for (uint32_t i = 0; i < b->ncols; i++)
+		raw += idx_get32(b->cols + (size_t)i * IDX_COL_DESC + 20);
+	return b->nrows >= BLOCK_ROWS / 4 || raw >= BLOCK_BYTES / 4;
+}
+
+/* Descriptors of a copied block by field, as flush_block writes them. */
+static int
+desc_cmp(const void *a, const void *b)
+{
+	uint32_t x = idx_get32(a), y = idx_get32(b);
+
+	return x < y ? -1 : x > y;
+}
+
+int
+idx_pw_copy_block(struct idx_pw *w, const struct idx_part *src, const struct idx_pblock *b,
+    uint32_t *fmap, char *err, size_t errsz)
+{
+	const struct idx_pstream *s = &src->streams[b->stream];
+	unsigned char h[IDX_BLOCK_HDR] = { 0 }, *d;
+	size_t first;
+
+	if (flush_block(w) < 0)
+		return wfail(err, errsz, strerror(errno), w->tmp);
+	if (is_new_stream(w, s->text, s->len) && new_stream(w, s->text, s->len) < 0)
+		return wfail(err, errsz, "out of memory", NULL);
+	idx_put32(h, w->nstreams - 1);
+	idx_put32(h + 4, b->nrows);
+	idx_put64(h + 8, (uint64_t)b->tmin);
+	idx_put64(h + 16, (uint64_t)b->tmax);
+	idx_put32(h + 24, b->ncols);
+	if (sb_add(&w->blocks, h, sizeof(h)) < 0)
+		return wfail(err, errsz, "out of memory", NULL);
+	first = w->blocks.len;
+	for (uint32_t k = 0; k < b->ncols; k++) {
+		struct idx_col c;
+		const unsigned char *zp;
+		uint32_t out = 0;
+
+		idx_col_get(b, k, &c);
+		if (c.field != 0) {
+			if (fmap[c.field] == 0) {
+				const struct idx_pfield *sf = &src->fields[c.field];
+				struct pfield *pf;
+				uint32_t fid;
+
+				/* the first block of this source with the field: its distinct values too */
+				if (field_id(w, sf->name, sf->nlen, &fid) < 0)
+					return wfail(err, errsz, "bad field name", NULL);
+				pf = &w->f[fid];
+				for (uint32_t r = 0; r < IDX_HLL_M; r++)
+					if (sf->hll[r] > pf->hll[r])
+						pf->hll[r] = sf->hll[r];
+				fmap[c.field] = fid + 1;
+			}
+			out = fmap[c.field];
+			w->f[out - 1].nonempty += c.nonempty;
+		}
+		/* the notes say where the descriptor that follows goes */
+		if (seg_pread(w, out, src, c.off, c.csize, 0) < 0 ||
+		    (c.bloomsize > 0 && seg_pread(w, out, src, c.boff, c.bloomsize, 1) < 0))
+			return wfail(err, errsz, strerror(errno), src->path);
+		zp = (const unsigned char *)w->seg.buf + w->seg.len - c.csize - c.bloomsize;
+		if (XXH64(zp, c.csize, 0) != c.sum) {
+			snprintf(err, errsz, "%s: bad column checksum (offset %llu)", src->path,
+			    (unsigned long long)c.off);
+			return -1;
+		}
+		if (sb_grow(&w->blocks, IDX_COL_DESC) < 0)
+			return wfail(err, errsz, "out of memory", NULL);
+		d = (unsigned char *)w->blocks.buf + w->blocks.len;
+		memcpy(d, b->cols + (size_t)k * IDX_COL_DESC, IDX_COL_DESC);
+		idx_put32(d, out);
+		idx_put64(d + 8, 0);
+		idx_put64(d + 56, 0);
+		w->blocks.len += IDX_COL_DESC;
+	}
+	/*
+	 * Fields renumbered: put the descriptors back in field order.  The
+	 * segment's notes point at descriptors by position, so they move
+	 * with them.
+	 */
+	for (uint32_t k = 1; k < b->ncols; k++) {
+		unsigned char *a = (unsigned char *)w->blocks.buf + first;
+
+		if (desc_cmp(a + (size_t)(k - 1) * IDX_COL_DESC, a + (size_t)k * IDX_COL_DESC) > 0) {
+			size_t base = w->npend;
+
+			/* rare: sort, then re-point the notes of this block's bytes */
+			qsort(a, b->ncols, IDX_COL_DESC, desc_cmp);
+			while (base > 0 && w->pend[base - 1].desc >= first)
+				base--;
+			for (size_t i = base; i < w->npend; i++) {
+				uint32_t f = w->pend[i].field, j;
+
+				for (j = 0; j < b->ncols && idx_get32(a + (size_t)j * IDX_COL_DESC) != f; j++)
+					;
+				w->pend[i].desc = first + (size_t)j * IDX_COL_DESC;
+			}
+			break;
+		}
+	}
+	if (b->tmin < w->ptmin)
+		w->ptmin = b->tmin;
+	if (b->tmax > w->ptmax)
+		w->ptmax = b->tmax;
+	w->nblocks++;
+	w->rows += b->nrows;
+	if (w->seg.len >= SEG_BYTES && flush_seg(w) < 0)
+		return wfail(err, errsz, strerror(errno), w->tmp);
 	return 0;
 }
 

@@ -32,6 +32,19 @@ struct idx_pw *idx_pw_new(const char *dir, uint32_t day, uint64_t id, int level,
  */
 int idx_pw_add(struct idx_pw *w, const char *stream, size_t slen, int64_t t,
     const struct idx_kv *kv, size_t n, char *err, size_t errsz);
+/*
+ * Append block b of part src as it is: its zstd frames and bloom filters
+ * are read with pread from src->fd (which must be open) and copied, their
+ * checksums checked, not decoded and compressed again.  Reading, not
+ * mapping: a merge of many parts then keeps none of them resident.  Ends
+ * the block being built.  fmap has src->nfields entries, zero the first
+ * time a source is passed; the writer notes in it the fields it has seen
+ * (and took the distinct-value counts of).  0 or -1 with err.
+ */
+int idx_pw_copy_block(struct idx_pw *w, const struct idx_part *src, const struct idx_pblock *b,
+    uint32_t *fmap, char *err, size_t errsz);
+/* Whether block b is about as big as the writer makes them: worth copying whole. */
+int idx_pw_block_full(const struct idx_pblock *b);
 /* Rows added so far. */
 uint64_t idx_pw_rows(const struct idx_pw *w);
 /*

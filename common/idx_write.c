@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -59,6 +60,7 @@ struct idx_w {
 	struct sbuf *sb;
 	size_t nrows, nbytes;
 	uint64_t committed;
+	uint64_t first_id;		/* ids from here on are this writer's parts */
 	struct idx_kv *kv;
 	size_t capkv;
 };
@@ -318,6 +320,7 @@ idx_w_open(const char *dir, const struct idx_w_opts *o, idx_warn_fn warn, void *
 	}
 	cleanup(w);
 	load_streams(w);
+	w->first_id = w->man.next_id;
 	return w;
 bad:
 	idx_w_close(w);
@@ -472,7 +475,7 @@ unlink_part(struct idx_w *w, const struct idx_ment *e)
 	rmdir(path);	/* the day's directory, once empty */
 }
 
-static int merge_small(struct idx_w *w, char *err, size_t errsz);
+static int merge_auto(struct idx_w *w, char *err, size_t errsz);
 
 /* Write the rows of stream si that fall on day into pw. */
 static int
@@ -586,7 +589,7 @@ idx_w_commit(struct idx_w *w, char *err, size_t errsz)
 	rc = 0;
 	/* merging is housekeeping: the records are durable already */
 	if (w->o.merge_at > 1)
-		rc = merge_small(w, err, errsz);
+		rc = merge_auto(w, err, errsz);
 	goto out;
 nomem:
 	oom(err, errsz);
@@ -602,35 +605,46 @@ out:
 
 /* ---- merging ---- */
 
+/*
+ * A source part of a merge, read block by block.  A block is decoded only
+ * when its rows must be interleaved with another source's; a full block
+ * that no other source's rows fall inside is copied whole (frames and
+ * blooms as they are), so merging parts written one after the other (the
+ * usual case: ingest cuts a part every buffer) costs a copy.
+ */
 struct cursor {
 	struct idx_part p;
 	uint32_t blk, row, nrows;
 	struct idx_dec *dec;
 	struct idx_kv *kv;
 	size_t nkv;
-	int live;
+	uint32_t *fmap;		/* for idx_pw_copy_block */
+	int live, decoded;
+	struct sb zbuf;		/* column bytes read with pread */
 };
 
-static int
-cursor_load(struct cursor *c, ZSTD_DCtx *zd, char *err, size_t errsz)
+static void
+cursor_load(struct cursor *c)
 {
-	const struct idx_pblock *b;
+	c->live = c->blk < c->p.nblocks;
+	c->decoded = 0;
+	c->row = 0;
+	c->nrows = c->live ? c->p.blocks[c->blk].nrows : 0;
+}
 
-	while (c->blk < c->p.nblocks) {
-		b = &c->p.blocks[c->blk];
-		for (uint32_t i = 0; i < b->ncols; i++) {
-			struct idx_col col;
+static int
+cursor_decode(struct cursor *c, ZSTD_DCtx *zd, char *err, size_t errsz)
+{
+	const struct idx_pblock *b = &c->p.blocks[c->blk];
 
-			idx_col_get(b, i, &col);
-			if (idx_col_decode(&c->p, b, &col, &c->dec[col.field], zd, err, errsz) < 0)
-				return -1;
-		}
-		c->row = 0;
-		c->nrows = b->nrows;
-		c->live = 1;
-		return 0;
+	for (uint32_t i = 0; i < b->ncols; i++) {
+		struct idx_col col;
+
+		idx_col_get(b, i, &col);
+		if (idx_col_decode_pread(&c->p, b, &col, &c->dec[col.field], &c->zbuf, zd, err, errsz) < 0)
+			return -1;
 	}
-	c->live = 0;
+	c->decoded = 1;
 	return 0;
 }
 
@@ -659,12 +673,13 @@ cursor_row(struct cursor *c)
 	}
 }
 
+/* The stream and time of c's next row (of an undecoded block: its first, the smallest) against (y, ty). */
 static int
-cursor_cmp(const struct cursor *a, const struct cursor *b)
+cursor_cmp_at(const struct cursor *a, const struct idx_pstream *y, int64_t ty)
 {
-	const struct idx_pstream *x = &a->p.streams[a->p.blocks[a->blk].stream];
-	const struct idx_pstream *y = &b->p.streams[b->p.blocks[b->blk].stream];
-	int64_t tx = a->dec[0].t[a->row], ty = b->dec[0].t[b->row];
+	const struct idx_pblock *b = &a->p.blocks[a->blk];
+	const struct idx_pstream *x = &a->p.streams[b->stream];
+	int64_t tx = a->decoded ? a->dec[0].t[a->row] : b->tmin;
 	int c = memcmp(x->text, y->text, x->len < y->len ? x->len : y->len);
 
 	if (c == 0 && x->len != y->len)
@@ -675,6 +690,28 @@ cursor_cmp(const struct cursor *a, const struct cursor *b)
 }
 
 static int
+cursor_cmp(const struct cursor *a, const struct cursor *b)
+{
+	const struct idx_pblock *bb = &b->p.blocks[b->blk];
+
+	return cursor_cmp_at(a, &b->p.streams[bb->stream], b->decoded ? b->dec[0].t[b->row] : bb->tmin);
+}
+
+/* Whether m's next block can go out whole: full, and no other source has a row of its stream before its end. */
+static int
+cursor_copyable(const struct cursor *m, const struct cursor *cs, size_t ns)
+{
+	const struct idx_pblock *b = &m->p.blocks[m->blk];
+
+	if (m->decoded || !idx_pw_block_full(b))
+		return 0;
+	for (size_t i = 0; i < ns; i++)
+		if (&cs[i] != m && cs[i].live && cursor_cmp_at(&cs[i], &m->p.streams[b->stream], b->tmax) < 0)
+			return 0;
+	return 1;
+}
+
+static int
 ment_size_cmp(const void *a, const void *b)
 {
 	const struct idx_ment *x = a, *y = b;
@@ -682,10 +719,25 @@ ment_size_cmp(const void *a, const void *b)
 	return x->size < y->size ? -1 : x->size > y->size;
 }
 
-/* Merge up to maxparts of day's parts smaller than below bytes (the smallest first) into one. */
+/* Which parts of a day a merge takes: sizes in [above, below), ids from min_id on, at most max of them. */
+struct msel {
+	uint64_t above, below, min_id;
+	size_t max;
+};
+
 static int
-merge_day(struct idx_w *w, uint32_t day, size_t maxparts, uint64_t below, char *err, size_t errsz)
+msel_has(const struct msel *m, const struct idx_ment *e)
 {
+	return e->size >= m->above && e->size < m->below && e->id >= m->min_id;
+}
+
+/* Merge the selected parts of day (the smallest first) into one. */
+static int
+merge_day(struct idx_w *w, uint32_t day, const struct msel *msel, char *err, size_t errsz)
+{
+	size_t maxparts = msel->max;
+	uint64_t copied = 0, rows = 0;
+
 	struct idx_ment *sel = NULL, ent;
 	struct cursor *cs = NULL;
 	struct idx_man nm = { 0 };
@@ -698,7 +750,7 @@ merge_day(struct idx_w *w, uint32_t day, size_t maxparts, uint64_t below, char *
 	if (zd == NULL || (sel = malloc((w->man.n + 1) * sizeof(*sel))) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < w->man.n; i++)
-		if (w->man.e[i].day == day && w->man.e[i].size < below)
+		if (w->man.e[i].day == day && msel_has(msel, &w->man.e[i]))
 			sel[ns++] = w->man.e[i];
 	if (ns < 2) {
 		rc = 0;
@@ -713,11 +765,27 @@ merge_day(struct idx_w *w, uint32_t day, size_t maxparts, uint64_t below, char *
 		if (idx_part_path(w->dir, sel[i].day, sel[i].id, path, sizeof(path)) < 0 ||
 		    idx_part_open(&cs[i].p, path, err, errsz) < 0)
 			goto out;
-		if ((cs[i].dec = calloc(cs[i].p.nfields, sizeof(*cs[i].dec))) == NULL ||
-		    (cs[i].kv = calloc(cs[i].p.nfields, sizeof(*cs[i].kv))) == NULL)
-			goto nomem;
-		if (cursor_load(&cs[i], zd, err, errsz) < 0)
+		/* column bytes are read with pread: see idx_pw_copy_block */
+		if ((cs[i].p.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
 			goto out;
+		}
+		if ((cs[i].dec = calloc(cs[i].p.nfields, sizeof(*cs[i].dec))) == NULL ||
+		    (cs[i].kv = calloc(cs[i].p.nfields, sizeof(*cs[i].kv))) == NULL ||
+		    (cs[i].fmap = calloc(cs[i].p.nfields, sizeof(*cs[i].fmap))) == NULL)
+			goto nomem;
+		/* copied blooms are not rebuilt: check them as --verify does */
+		if (idx_part_check_runs(&cs[i].p, err, errsz) < 0)
+			goto out;
+		cursor_load(&cs[i]);
+		/*
+		 * The check touched every bloom: let go of the pages until they
+		 * are copied.  No huge pages: the kernel maps a file's big folios
+		 * 2 MiB at a time, and with a few dozen parts open that is a lot
+		 * of resident memory for a few bytes of each.
+		 */
+		(void)madvise((void *)cs[i].p.map, cs[i].p.size, MADV_NOHUGEPAGE);
+		(void)madvise((void *)cs[i].p.map, cs[i].p.size, MADV_DONTNEED);
 	}
 	if ((pw = idx_pw_new(w->dir, day, w->man.next_id, w->o.level, err, errsz)) == NULL)
 		goto out;
@@ -730,14 +798,24 @@ merge_day(struct idx_w *w, uint32_t day, size_t maxparts, uint64_t below, char *
 				m = &cs[i];
 		if (m == NULL)
 			break;
+		if (cursor_copyable(m, cs, ns)) {
+			if (idx_pw_copy_block(pw, &m->p, &m->p.blocks[m->blk], m->fmap, err, errsz) < 0)
+				goto out;
+			copied++;
+			m->blk++;
+			cursor_load(m);
+			continue;
+		}
+		if (!m->decoded && cursor_decode(m, zd, err, errsz) < 0)
+			goto out;
 		cursor_row(m);
 		s = &m->p.streams[m->p.blocks[m->blk].stream];
 		if (idx_pw_add(pw, s->text, s->len, m->dec[0].t[m->row], m->kv, m->nkv, err, errsz) < 0)
 			goto out;
+		rows++;
 		if (++m->row == m->nrows) {
 			m->blk++;
-			if (cursor_load(m, zd, err, errsz) < 0)
-				goto out;
+			cursor_load(m);
 		}
 	}
 	if (idx_pw_finish(pw, &ent, err, errsz) < 0) {
@@ -745,6 +823,14 @@ merge_day(struct idx_w *w, uint32_t day, size_t maxparts, uint64_t below, char *
 		goto out;
 	}
 	pw = NULL;
+	if (w->o.verbose) {
+		char msg[200], dn[16];
+
+		idx_day_name(day, dn);
+		snprintf(msg, sizeof(msg), "merged %zu parts of %s: %llu blocks copied, %llu rows encoded again",
+		    ns, dn, (unsigned long long)copied, (unsigned long long)rows);
+		wwarn(w, msg);
+	}
 	nm.next_id = w->man.next_id + 1;
 	for (size_t i = 0; i < w->man.n; i++) {
 		int merged = 0;
@@ -775,6 +861,8 @@ out:
 			idx_dec_free(&cs[i].dec[k]);
 		free(cs[i].dec);
 		free(cs[i].kv);
+		free(cs[i].fmap);
+		sb_free(&cs[i].zbuf);
 		idx_part_close(&cs[i].p);
 	}
 	free(cs);
@@ -784,17 +872,18 @@ out:
 	return rc;
 }
 
-int
-idx_w_merge_all(struct idx_w *w, char *err, size_t errsz)
+/* Merge, day by day, the parts that m selects, while a day has at least min of them. */
+static int
+merge_days(struct idx_w *w, const struct msel *m, size_t min, char *err, size_t errsz)
 {
 	for (size_t k = 0; k < w->man.n; k++) {
 		uint32_t day = w->man.e[k].day;
 		size_t cnt = 0;
 
 		for (size_t j = 0; j < w->man.n; j++)
-			cnt += w->man.e[j].day == day;
-		if (cnt > 1) {
-			if (merge_day(w, day, SIZE_MAX, UINT64_MAX, err, errsz) < 0)
+			cnt += w->man.e[j].day == day && msel_has(m, &w->man.e[j]);
+		if (cnt >= min && cnt > 1) {
+			if (merge_day(w, day, m, err, errsz) < 0)
 				return -1;
 			k = (size_t)-1;	/* the manifest changed: start over */
 		}
@@ -802,26 +891,54 @@ idx_w_merge_all(struct idx_w *w, char *err, size_t errsz)
 	return 0;
 }
 
-/*
- * Automatic merges fold small parts (those of frequent --sync-every
- * commits), merge_at of them at a time, the smallest first; a part that
- * grows past SMALL_PART is left alone: big parts cost a reader next to
- * nothing, and merging them would rewrite the whole index again and again.
- */
-static int
-merge_small(struct idx_w *w, char *err, size_t errsz)
+int
+idx_w_merge_all(struct idx_w *w, char *err, size_t errsz)
 {
-	for (size_t k = 0; k < w->man.n; k++) {
-		uint32_t day = w->man.e[k].day;
-		size_t cnt = 0;
+	struct msel m = { 0, UINT64_MAX, 0, SIZE_MAX };
 
-		for (size_t j = 0; j < w->man.n; j++)
-			cnt += w->man.e[j].day == day && w->man.e[j].size < SMALL_PART;
-		if (cnt >= w->o.merge_at) {
-			if (merge_day(w, day, w->o.merge_at, SMALL_PART, err, errsz) < 0)
-				return -1;
-			k = (size_t)-1;	/* the manifest changed: start over */
+	return merge_days(w, &m, 2, err, errsz);
+}
+
+int
+idx_w_merge_run(struct idx_w *w, char *err, size_t errsz)
+{
+	struct msel m = { 0, UINT64_MAX, w->first_id, SIZE_MAX };
+
+	/* the end of the input: the record buffers go back before the merge takes its own */
+	for (size_t k = 0; k < w->nstreams; k++)
+		if (w->sb[k].nrows == 0) {
+			sb_free(&w->sb[k].arena);
+			free(w->sb[k].rows);
+			w->sb[k].rows = NULL;
+			w->sb[k].caprows = 0;
 		}
+
+	return merge_days(w, &m, 2, err, errsz);
+}
+
+/*
+ * Automatic merges.  Small parts (those of frequent --sync-every commits)
+ * are folded merge_at of them at a time, the smallest first.  Bigger
+ * parts go by tiers of sizes that grow 32-fold, [2 MiB, 64 MiB), [64 MiB,
+ * 2 GiB) and so on: when a day has 32 parts in one tier they become one
+ * of the next.  A long-running writer so keeps a day's parts few, and
+ * every byte is merged a few times at most; merging parts cut one after
+ * the other copies their blocks rather than encoding them again.
+ */
+#define TIER_SHIFT	5
+static int
+merge_auto(struct idx_w *w, char *err, size_t errsz)
+{
+	struct msel m = { 0, SMALL_PART, 0, w->o.merge_at };
+
+	if (merge_days(w, &m, w->o.merge_at, err, errsz) < 0)
+		return -1;
+	for (uint64_t lo = SMALL_PART; lo <= (UINT64_MAX >> TIER_SHIFT); lo <<= TIER_SHIFT) {
+		m.above = lo;
+		m.below = lo << TIER_SHIFT;
+		m.max = (size_t)1 << TIER_SHIFT;
+		if (merge_days(w, &m, m.max, err, errsz) < 0)
+			return -1;
 	}
 	return 0;
 }

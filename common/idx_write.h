@@ -13,6 +13,7 @@ struct idx_w_opts {
 	size_t buffer;		/* bytes of records kept before a commit (default 32 MiB) */
 	size_t max_streams;	/* warn once past this many streams (0: never) */
 	unsigned merge_at;	/* merge a day's smallest parts when it has this many (0: never) */
+	int verbose;		/* say what each merge did, through warn */
 };
 
 struct idx_w;
@@ -44,6 +45,8 @@ int idx_w_commit(struct idx_w *w, char *err, size_t errsz);
 uint64_t idx_w_committed(const struct idx_w *w);
 /* Merge the parts of every day that has more than one into one. */
 int idx_w_merge_all(struct idx_w *w, char *err, size_t errsz);
+/* The same for the parts this writer wrote (the end of an ingest: one part a day). */
+int idx_w_merge_run(struct idx_w *w, char *err, size_t errsz);
 /* Drop the days that end before cutoff (ns); *days gets how many. */
 int idx_w_retention(struct idx_w *w, int64_t cutoff, unsigned *days, char *err, size_t errsz);
 /* Commit nothing more; release the lock. */

@@ -308,6 +308,13 @@ ingest(struct logindex *li)
 	if (rc < 0)
 		die_errno(EXIT_FATAL, "<stdin>");
 	commit_or_die(li);
+	/*
+	 * One part a day for what this run wrote (it cut a part per buffer):
+	 * a query opens each part.  The records are durable already, so a
+	 * merge that fails is only reported.
+	 */
+	if (idx_w_merge_run(li->w, err, sizeof(err)) < 0)
+		warn_msg("%s (the records are in the index; logindex --merge can try again)", err);
 	st_free(&lab);
 	sb_free(&stext);
 	sb_free(&key);
@@ -560,7 +567,7 @@ main(int argc, char **argv)
 			free_opts(&li);
 			return EXIT_OK;
 		case 'v':
-			li.verbose = 1;
+			li.verbose = li.o.verbose = 1;
 			break;
 		case 'y':
 			li.sync_every = strtoull(optarg, &end, 10);
