@@ -86,6 +86,58 @@ fill(struct idx_w *w, int n, int64_t base)
 	}
 }
 
+/*
+ * Tiered merges: commits of parts over 2 MiB pile up to 32 in the tier
+ * [2 MiB, 64 MiB), then the 32 become one part.  Values are random
+ * letters and digits, which zstd cannot shrink below the 2 MiB a part
+ * needs to leave the small parts' rule.
+ */
+static void
+tiers(void)
+{
+	struct idx_w_opts o = { 1, 0, 100000, 8, 0 };
+	struct idx_scan_stats st;
+	static const char an[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char err[4400], v[257];
+	uint64_t x = 88172645463325252ULL;
+	struct idx_w *w;
+	long parts = 0;
+	int i, k;
+
+	snprintf(dir, sizeof(dir), "/tmp/idx-tiers.%ld", (long)getpid());
+	if ((w = idx_w_open(dir, &o, on_warn, NULL, err, sizeof(err))) == NULL) {
+		ok(0, "tiers: open: %s", err);
+		return;
+	}
+	for (k = 0; k < 33; k++) {
+		for (i = 0; i < 12000; i++) {
+			struct idx_kv kv = { "_msg", 4, v, 256 };
+
+			for (int j = 0; j < 256; j++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				v[j] = an[x % 62];
+			}
+			if (k == 5 && i == 77)
+				memcpy(v, "needle ", 7);
+			idx_w_add(w, "{}", 2, T0 + ((int64_t)k * 12000 + i) * 1000000, &kv, 1, err, sizeof(err));
+		}
+		if (idx_w_commit(w, err, sizeof(err)) < 0) {
+			ok(0, "tiers: commit %d: %s", k, err);
+			break;
+		}
+		query("* | stats count()", &st);
+		parts = (long)st.parts;
+		if (k == 30)
+			ok(parts == 31, "31 parts of one tier stay: %ld", parts);
+	}
+	ok(parts == 2, "the 32nd made them one, the 33rd another: %ld parts", parts);
+	ok(query("*", &st) == 33 * 12000, "every record kept");
+	ok(query("needle", &st) == 1, "a word still found");
+	idx_w_close(w);
+	snprintf(err, sizeof(err), "rm -rf %s", dir);
+	ok(system(err) == 0, "tiers: cleanup");
+}
+
 /* idx_tokens must hash exactly the words tok_each finds: a search hashes those. */
 struct toks {
 	uint64_t h[64];
@@ -131,7 +183,7 @@ tokens_agree(void)
 int
 main(void)
 {
-	struct idx_w_opts o = { 1, 0, 2, 0 };
+	struct idx_w_opts o = { 1, 0, 2, 0, 0 };
 	struct idx_scan_stats st;
 	struct idx_w *w, *w2;
 	char err[4400], path[512];
@@ -213,6 +265,7 @@ main(void)
 	snprintf(err, sizeof(err), "rm -rf %s", dir);
 	ok(system(err) == 0, "cleanup");
 	tokens_agree();
+	tiers();
 	is_str("idx", "idx", "done");
 	return t_done();
 }
