@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -572,6 +573,23 @@ count_combos(struct scan *s, int need_stream, int tested)
 	return rc;
 }
 
+/*
+ * Let go of the mapped pages below low, once they are DROP_STEP behind:
+ * blocks lie in the order they are scanned, so a scan never comes back
+ * to them (the page cache keeps them).  Without this a scan of every
+ * block would end with the whole part resident.
+ */
+#define DROP_STEP (8u << 20)
+static void
+let_go(const struct idx_part *p, uint64_t *dropped, uint64_t low)
+{
+	low &= ~(uint64_t)(DROP_STEP - 1);
+	if (low > *dropped && low <= p->size) {
+		(void)madvise((void *)(p->map + *dropped), low - *dropped, MADV_DONTNEED);
+		*dropped = low;
+	}
+}
+
 static int
 scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *names, size_t nn,
     const char *const *wnames, size_t nwn)
@@ -582,6 +600,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 	struct json_object **cache = NULL;
 	int need_time = all, need_stream = all, wtime = 0, wstream = 0, rc = 0, gf;
 	uint32_t last_read = UINT32_MAX - 1;
+	uint64_t dropped = 0;
 	const char *nfield = NULL, *ntext = NULL;
 	const unsigned char *gate;
 	size_t ntn = 0;
@@ -625,6 +644,8 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 
 		s->b = b;
 		st->blocks++;
+		if (b->ncols > 0)
+			let_go(p, &dropped, idx_get64(b->cols + 8));
 		if (b->tmax < lo || b->tmin > hi) {
 			st->skip_time++;
 			continue;
