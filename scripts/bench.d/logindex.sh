@@ -10,28 +10,23 @@ in=$DATA/events-${BENCH_MB}m.jsonl
 [ -s "$in" ] || "$LOGGEN" events --seed 7 --size $((BENCH_MB * 1048576)) > "$in"
 idx=$DATA/events-${BENCH_MB}m.idx
 out=$DATA/bench-out.$$
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.json"' EXIT
 mb=$(( $(stat -c %s "$in") / 1048576 ))
 LI="$BIN/logindex --time-field event_timestamp --msg-field line --stream-fields base"
 
-# run CMD: wall and CPU (user+sys) seconds of one run of the shell command,
-# in milliseconds precision; output goes to a file: GNU grep stops at the
-# first match when its output is /dev/null, which would flatter it
-run() {
-	local t
-	t=$( { TIMEFORMAT='%3R %3U %3S'; time bash -c "$1" > "$out" 2>/dev/null; } 2>&1 ) || true
-	awk '{ printf "%.3f %.3f", $1, $2 + $3 }' <<<"$t"
-}
-# best CMD: the best wall and the best CPU seconds of 5 runs ("W C"); the
-# machine may be shared, and CPU time is what others' load changes least
+# best CMD [RUNS [sh]]: "W C", the best wall and the mean CPU (user+sys)
+# seconds of RUNS runs (default 5) after a warm-up, by hyperfine.  CMD is
+# started directly (a shell's own start-up, some milliseconds, would blur
+# a query that takes a few tens of them); with "sh" it is a pipeline run
+# by bash, the shell's start-up subtracted.  Output goes to a pipe: GNU
+# grep stops at the first match when its output is /dev/null, which would
+# flatter it.
 best() {
-	local bw=999 bc=999 w c
-	for _ in 1 2 3 4 5; do
-		read -r w c <<<"$(run "$1")"
-		bw=$(echo "if ($w < $bw) $w else $bw" | bc -l)
-		bc=$(echo "if ($c < $bc) $c else $bc" | bc -l)
-	done
-	printf '%.3f %.3f' "$bw" "$bc"
+	local sh=(-N) j=$out.json
+	[ "${3:-}" = sh ] && sh=(-S bash)
+	hyperfine "${sh[@]}" --output=pipe --warmup 1 --runs "${2:-5}" --export-json "$j" "$1" >/dev/null 2>&1 || true
+	jq -r '.results[0] | "\(.min) \(.user + .system)"' "$j" | awk '{ printf "%.3f %.3f", $1, $2 }'
+	rm -f "$j"
 }
 rss() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
 ratio() { echo "scale=1; $1 / $2" | bc -l; }
@@ -63,11 +58,11 @@ echo "logindex size (${mb} MiB): ours $((isz / 1048576)) MiB, zstd -3 $((zsz / 1
 "$BIN/logindex" -d "$idx" --stats | jq -c '{records, parts, blocks, streams}' | sed 's/^/logindex stats: /'
 
 # the process floor: a logq that does nothing (dynamic loading)
-echo "logq startup floor: $(best "$BIN/logq --version") (wall cpu seconds)"
+echo "logq startup floor: $(best "$BIN/logq --version" 30) (wall cpu seconds)"
 
 # the records themselves, and (like grep -c) just their count
-ours=$(best "$BIN/logq -d '$idx' coredump")
-oursc=$(best "$BIN/logq -d '$idx' 'coredump | stats count()'")
+ours=$(best "$BIN/logq -d '$idx' coredump" 30)
+oursc=$(best "$BIN/logq -d '$idx' 'coredump | stats count()'" 30)
 grepc=$(best "grep -F -c coredump '$in'")
 rgc=$(best "rg -c coredump '$in'")
 line "logq -d rare word, records (${mb} MiB)" "$ours" "$grepc" "grep -F -c" ">= 20"
@@ -78,7 +73,7 @@ echo "logq -d rare word peak RSS: ours $(rss "$BIN/logq -d '$idx' coredump") KiB
 
 q='* | stats by (severity) count()'
 line "logq -d stats by severity (${mb} MiB)" "$(best "$BIN/logq -d '$idx' '$q'")" \
-	"$(best "jq -c '.severity' '$in' | sort | uniq -c")" "jq | sort | uniq -c" ">= 50"
+	"$(best "jq -c '.severity' '$in' | sort | uniq -c" 3 sh)" "jq | sort | uniq -c" ">= 50"
 echo "logq -d stats peak RSS: ours $(rss "$BIN/logq -d '$idx' '$q'") KiB"
 
 # 1% of the time range against all of it, records printed: time should
@@ -88,22 +83,9 @@ tmax=$("$BIN/logindex" -d "$idx" --stats | jq -r .time_max)
 a=$(date -u -d "$tmin" +%s); b=$(date -u -d "$tmax" +%s)
 lo=$(date -u -d "@$(( a + (b - a) / 2 ))" +%Y-%m-%dT%H:%M:%SZ)
 hi=$(date -u -d "@$(( a + (b - a) / 2 + (b - a) / 100 + 1 ))" +%Y-%m-%dT%H:%M:%SZ)
-part=$(best "$BIN/logq -d '$idx' '_time:[$lo,$hi)' | wc -l")
-all=$(best "$BIN/logq -d '$idx' '*' | wc -l")
+part=$(best "$BIN/logq -d '$idx' '_time:[$lo,$hi)'" 10)
+all=$(best "$BIN/logq -d '$idx' '*'")
 n1=$("$BIN/logq" -d "$idx" "_time:[$lo,$hi) | stats count()" | jq -r '."count(*)"')
 n2=$("$BIN/logq" -d "$idx" '* | stats count()' | jq -r '."count(*)"')
 line "logq -d 1% time range, $n1 of $n2 records (${mb} MiB)" "$part" "$all" "all records" "~100: proportional to the slice"
 echo "logq -d all records peak RSS: ours $(rss "$BIN/logq -d '$idx' '*'") KiB"
-
-# The same index after `logindex --merge` (what to run before keeping an
-# index as an artifact): one part a day instead of one per 32 MiB of
-# records; the rare word again (opening parts is a fixed cost per part).
-m0=$(date +%s%N)
-"$BIN/logindex" -d "$idx" --merge
-m1=$(date +%s%N)
-np=$("$BIN/logindex" -d "$idx" --stats | jq -r .parts)
-echo "logindex --merge (${mb} MiB): $(echo "scale=1; ($m1 - $m0) / 1000000000" | bc -l) s, $np parts after"
-ours=$(best "$BIN/logq -d '$idx' coredump")
-oursc=$(best "$BIN/logq -d '$idx' 'coredump | stats count()'")
-line "logq -d rare word after --merge, records (${mb} MiB)" "$ours" "$grepc" "grep -F -c" ">= 20"
-line "logq -d rare word after --merge, count (${mb} MiB)" "$oursc" "$grepc" "grep -F -c" ">= 20"
