@@ -376,8 +376,6 @@ main(int argc, char **argv)
 		sb_addf(&statef, "%s/state", meta.buf);
 		o.state = statef.buf;
 	}
-	if (state_load(&st, o.state, err, sizeof(err)) < 0)
-		die(EXIT_FATAL, "%s", err);
 	sb_addf(&uncleanf, "%s.unclean", o.state);
 
 	for (;;) {
@@ -396,7 +394,8 @@ main(int argc, char **argv)
 		 * file.  Other runs list only what rsync copies (-i), which keeps
 		 * a no-change run close to a bare rsync.
 		 */
-		o.list_all = st.n == 0 || access(uncleanf.buf, F_OK) == 0;
+		o.list_all = (st.loaded ? st.n == 0 : state_empty(o.state)) ||
+		    access(uncleanf.buf, F_OK) == 0;
 		if ((fd = open(uncleanf.buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
 			die_errno(EXIT_FATAL, "%s", uncleanf.buf);
 		close(fd);

@@ -35,9 +35,12 @@ struct state {
 	int dirty;
 	char *arena;			/* the loaded file: paths point into it */
 	size_t arenalen;
+	int loaded;			/* state_load done (the first run does it while rsync works) */
 };
 
 int state_load(struct state *st, const char *file, char *err, size_t errsz);
+/* Whether the state file holds no file (or is missing), without loading it. */
+int state_empty(const char *file);
 int state_save(const struct state *st, const char *file);
 struct ent *state_get(struct state *st, const char *path);
 /* Insert or update; returns 0 or -1 (ENOMEM). */

@@ -1,8 +1,10 @@
-/* run.c: one rsync run (fork/exec, watchdog, itemize parsing, error mapping). */
+/* run.c: one rsync run (posix_spawn, watchdog, itemize parsing, error mapping). */
+#define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@
    lines we parse cannot be confused with its other chatter on stdout. */
 #define MARK "LSYNC "
 
+extern char **environ;
+
 static int64_t
 now_ms(void)
 {
@@ -32,45 +36,61 @@ now_ms(void)
 }
 
 /*
- * Start argv[0] with stdin from /dev/null and stdout/stderr on pipes, in
- * a process group of its own so the watchdog can kill rsync and its ssh
- * together.  Returns the pid or -1.
+ * Start argv[0] (the program at path, when not NULL; else as execvp finds
+ * it) with stdin from /dev/null and stdout/stderr on pipes, in a process
+ * group of its own so the watchdog can kill rsync and its ssh together.
+ * posix_spawn, not fork: the child does not copy our page tables first,
+ * and a program that cannot start is an errno here, not a message on its
+ * stderr.  Returns the pid or -1 with errno.
  */
 static pid_t
-spawn(char *const argv[], int *outfd, int *errfd)
+spawn(const char *path, char *const argv[], int *outfd, int *errfd)
 {
-	int op[2], ep[2];
-	sigset_t none;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	int op[2], ep[2], e;
 	pid_t pid;
 
-	if (pipe(op) < 0)
+	if (pipe2(op, O_CLOEXEC) < 0)
 		return -1;
-	if (pipe(ep) < 0) {
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		e = errno;
 		close(op[0]);
 		close(op[1]);
+		errno = e;
 		return -1;
 	}
-	if ((pid = fork()) < 0) {
-		close(op[0]); close(op[1]); close(ep[0]); close(ep[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(op[1], 1) < 0 || dup2(ep[1], 2) < 0)
-			_exit(127);
-		close(op[0]); close(op[1]); close(ep[0]); close(ep[1]); close(null);
-		execvp(argv[0], argv);
-		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	setpgid(pid, pid);	/* both sides, so there is no race with kill(-pid) */
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGUSR1);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	/* dup2 clears close-on-exec on the copies; the originals close at exec */
+	if ((e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, op[1], 1)) == 0 &&
+	    (e = posix_spawn_file_actions_adddup2(&fa, ep[1], 2)) == 0 &&
+	    (e = posix_spawnattr_setpgroup(&at, 0)) == 0 &&
+	    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+	    (e = posix_spawnattr_setsigdefault(&at, &dfl)) == 0 &&
+	    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF)) == 0)
+		e = path ? posix_spawn(&pid, path, &fa, &at, argv, environ) :
+		    posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(op[1]);
 	close(ep[1]);
+	if (e != 0) {
+		close(op[0]);
+		close(ep[0]);
+		errno = e;
+		return -1;
+	}
 	*outfd = op[0];
 	*errfd = ep[0];
 	return pid;
@@ -85,11 +105,11 @@ capture(char *const argv[], struct sb *out, int limit_s, int fd)
 {
 	int ofd, efd, status;
 	int64_t deadline = now_ms() + limit_s * 1000;
-	pid_t pid = spawn(argv, &ofd, &efd);
+	pid_t pid = spawn(NULL, argv, &ofd, &efd);
 	char buf[4096];
 
 	if (pid < 0)
-		return -1;
+		return errno == ENOENT ? 127 : -1;
 	if (fd == 2) {
 		int t = ofd;
 		ofd = efd;
@@ -137,6 +157,9 @@ static const struct {
 	{ "3.2.7", "3.2.7-1+deb12u1" },	/* bookworm, DSA-5833-1 */
 };
 
+/* The program rsync_check_version looked at: the one each run then starts ("" unknown). */
+static char rsync_real[PATH_MAX];
+
 /* The real path of the program execvp would run for name, into real. */
 static int
 find_program(const char *name, char real[PATH_MAX])
@@ -173,6 +196,7 @@ rsync_stamp(const struct opts *o, struct sb *stamp)
 
 	if (find_program(o->rsync, real) < 0 || stat(real, &st) < 0)
 		return -1;
+	memcpy(rsync_real, real, sizeof(rsync_real));
 	sb_reset(stamp);
 	return sb_addf(stamp, "logsync-rsync-ok 1 %llu %llu %lld %lld.%09ld %lld.%09ld %s\n",
 	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
@@ -705,9 +729,19 @@ sync_source(const struct opts *o, struct source *s, struct state *st, struct res
 		goto out;
 	}
 	build_argv(o, s, hostdir.buf, &rsh, &av);
-	if ((pid = spawn((char *const *)av, &ofd, &efd)) < 0) {
+	if ((pid = spawn(rsync_real[0] ? rsync_real : NULL, (char *const *)av, &ofd, &efd)) < 0) {
 		snprintf(r->msg, sizeof(r->msg), "cannot start %s: %s", o->rsync, strerror(errno));
 		goto out;
+	}
+	/* the state is needed only once rsync is done: read it while rsync works */
+	if (!st->loaded) {
+		char err[4400];
+
+		if (state_load(st, o->state, err, sizeof(err)) < 0) {
+			kill(-pid, SIGTERM);
+			die(EXIT_FATAL, "%s", err);
+		}
+		st->loaded = 1;
 	}
 	/* Our watchdog, behind rsync --timeout and ssh's ConnectTimeout/ServerAlive. */
 	limit = (int64_t)(2 * o->timeout + 5) * 1000;

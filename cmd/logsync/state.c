@@ -252,6 +252,14 @@ out:
 }
 
 int
+state_empty(const char *file)
+{
+	struct stat sbuf;
+
+	return stat(file, &sbuf) < 0 || (size_t)sbuf.st_size <= strlen(STATE_MAGIC "\n");
+}
+
+int
 state_save(const struct state *st, const char *file)
 {
 	struct sb out = SB_INIT;
