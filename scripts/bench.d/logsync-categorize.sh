@@ -68,26 +68,24 @@ l=$(bt run_logsync)
 printf 'logsync first sync %d MiB/2000 files: ours %.3f s, rsync %.3f s, ratio %.3f (target <= 1.10)\n' \
 	"$BENCH_MB" "$l" "$r" "$(echo "$l / $r" | bc -l)"
 # An incremental run with nothing new (what cron runs most of the time):
-# logsync's own work is the overhead.  Short runs: the best of 15,
-# alternating the two so that load from elsewhere hits both alike; CPU
-# time (user+sys, children included) is printed too, being less noisy.
+# logsync's own work is the overhead.  Runs of some 70 ms on a VM vary by
+# a third, so each side is run 60 times by hyperfine (started directly,
+# no shell), in three rounds that take turns, and the means compared; the
+# best runs are printed too.  CPU time (user+sys, children included) is
+# less noisy.
 rm -rf "$W/l" "$W/r"; mkdir "$W/r"
 "$BIN/logsync" --dest "$W/l" "$tree/" > /dev/null; rsync -rlt "$tree/" "$W/r/"
-inc_r() { rsync -rlt --safe-links "$tree/" "$W/r/"; }
-inc_l() { "$BIN/logsync" --dest "$W/l" "$tree/" > /dev/null; }
-cpu() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | awk '{ print $1 + $2 }'; }
-r=999 l=999 rc=999 lc=999
-for _ in $(seq 15); do
-	for w in r l; do
-		t0=$(date +%s%N); "inc_$w"; t1=$(date +%s%N)
-		s=$(echo "($t1 - $t0) / 1000000000" | bc -l)
-		if [ $w = r ]; then r=$(echo "if ($s < $r) $s else $r" | bc -l)
-		else l=$(echo "if ($s < $l) $s else $l" | bc -l); fi
-	done
+rcmd="rsync -rlt --safe-links $tree/ $W/r/"
+lcmd="$BIN/logsync --dest $W/l $tree/"
+: > "$W/hf.txt"
+for round in 1 2 3; do
+	if [ $round = 2 ]; then set -- "$lcmd" "$rcmd"; else set -- "$rcmd" "$lcmd"; fi
+	hyperfine -N --warmup 3 --runs 20 --export-json "$W/hf.json" "$1" "$2" > /dev/null 2>&1
+	jq -r --arg r "$rcmd" '.results[] | [(if .command == $r then "r" else "l" end), .mean, .min, .user + .system] | @tsv' \
+		"$W/hf.json" >> "$W/hf.txt"
 done
-for _ in 1 2 3 4 5; do
-	c=$(cpu rsync -rlt --safe-links "$tree/" "$W/r/"); rc=$(echo "if ($c < $rc) $c else $rc" | bc -l)
-	c=$(cpu "$BIN/logsync" --dest "$W/l" "$tree/"); lc=$(echo "if ($c < $lc) $c else $lc" | bc -l)
-done
-printf 'logsync no-change sync 2000 files: ours %.3f s, rsync %.3f s, ratio %.3f (target <= 1.10); CPU ours %.2f s, rsync %.2f s\n' \
-	"$l" "$r" "$(echo "$l / $r" | bc -l)" "$lc" "$rc"
+read -r r rmin rc l lmin lc <<<"$(awk '{ n[$1]++; m[$1] += $2; c[$1] += $4
+	if (!($1 in b) || $3 < b[$1]) b[$1] = $3 }
+	END { printf "%f %f %f %f %f %f", m["r"] / n["r"], b["r"], c["r"] / n["r"], m["l"] / n["l"], b["l"], c["l"] / n["l"] }' "$W/hf.txt")"
+printf 'logsync no-change sync 2000 files: ours %.3f s, rsync %.3f s (means of 60), ratio %.3f (target <= 1.10); best runs %.3f s and %.3f s; CPU ours %.3f s, rsync %.3f s\n' \
+	"$l" "$r" "$(echo "$l / $r" | bc -l)" "$lmin" "$rmin" "$lc" "$rc"
