@@ -60,19 +60,24 @@ once() {
 	echo "($t1 - $t0) / 1000000000" | bc -l
 }
 min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
-# pair OURS THEIRS: best wall seconds of 3 runs each, taken in turns after
-# a warm-up run of each.  In turns, because the first writes of fresh
+# pair OURS THEIRS: "OURS_MEAN THEIRS_MEAN OURS_BEST THEIRS_BEST", wall
+# seconds over PAIR_RUNS (default 8) runs each, taken in turns after a
+# warm-up run of each.  In turns, because the first writes of fresh
 # memory are dear in a VM (the host backs the pages on first touch): the
-# side measured first would pay for it.
+# side measured first would pay for it.  Means, because single runs of
+# the same command here differ by a third (curl -o of 1 GiB: 0.95 to
+# 1.6 s in one series): the best of three picks whichever side had the
+# luckiest run.
 pair() {
-	local a=999 b=999
+	local a b sa=0 sb=0 ba=999 bb=999 n=${PAIR_RUNS:-8}
 	once "$1" > /dev/null
 	once "$2" > /dev/null
-	for _ in 1 2 3; do
-		a=$(min "$(once "$1")" "$a")
-		b=$(min "$(once "$2")" "$b")
+	for _ in $(seq "$n"); do
+		a=$(once "$1"); b=$(once "$2")
+		sa=$(echo "$sa + $a" | bc -l); sb=$(echo "$sb + $b" | bc -l)
+		ba=$(min "$a" "$ba"); bb=$(min "$b" "$bb")
 	done
-	printf '%.3f %.3f' "$a" "$b"
+	printf '%.3f %.3f %.3f %.3f' "$(echo "$sa / $n" | bc -l)" "$(echo "$sb / $n" | bc -l)" "$ba" "$bb"
 }
 best() {
 	local b=999
@@ -85,17 +90,17 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 mb=$(( $(stat -c %s "$blob") / 1048576 ))
 # logfetch fsyncs before the rename, curl -o does not: compare like with
 # like, --no-fsync with curl -o, and the default with curl -o + sync.
-read -r ours ref <<<"$(pair "cd $W/o && $BIN/logfetch --progress=none --no-fsync -o . '$url'" \
+read -r ours ref oursb refb <<<"$(pair "cd $W/o && $BIN/logfetch --progress=none --no-fsync -o . '$url'" \
     "curl -s -o $W/o/x.bin '$url'")"
-read -r oursd refs <<<"$(pair "cd $W/o && $BIN/logfetch --progress=none -o . '$url'" \
+read -r oursd refs oursdb refsb <<<"$(pair "cd $W/o && $BIN/logfetch --progress=none -o . '$url'" \
     "curl -s -o $W/o/x.bin '$url' && sync $W/o/x.bin")"
-echo "logfetch --no-fsync (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s, ratio $(ratio "$ref" "$ours")x (target >= 0.95)"
-echo "logfetch, data on disk before the rename (the default): ours ${oursd}s, curl -o + sync ${refs}s, ratio $(ratio "$refs" "$oursd")x; peak RSS $(rss "cd $W/o && $BIN/logfetch --progress=none -o . '$url'") KiB"
+echo "logfetch --no-fsync (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s (means of ${PAIR_RUNS:-8}), ratio $(ratio "$ref" "$ours")x (target >= 0.95); best runs ${oursb}s and ${refb}s"
+echo "logfetch, data on disk before the rename (the default): ours ${oursd}s, curl -o + sync ${refs}s (means), ratio $(ratio "$refs" "$oursd")x; best runs ${oursdb}s and ${refsb}s; peak RSS $(rss "cd $W/o && $BIN/logfetch --progress=none -o . '$url'") KiB"
 
 tz=$run/R.tar.zst
 mb=$(( $(stat -c %s "$tz") / 1048576 ))
-read -r ours ref <<<"$(pair "$BIN/logunpack -C $W/o/x '$tz'" "bsdtar -C $W/o -xf '$tz'")"
-echo "logunpack extract (${mb} MiB tar.zst, $BENCH_MB MiB of logs): ours ${ours}s, bsdtar -xf ${ref}s, ratio $(ratio "$ref" "$ours")x (target >= 0.9); peak RSS $(rss "$BIN/logunpack -C $W/o/x '$tz'") KiB"
+read -r ours ref oursb refb <<<"$(pair "$BIN/logunpack -C $W/o/x '$tz'" "bsdtar -C $W/o -xf '$tz'")"
+echo "logunpack extract (${mb} MiB tar.zst, $BENCH_MB MiB of logs): ours ${ours}s, bsdtar -xf ${ref}s (means), ratio $(ratio "$ref" "$ours")x (target >= 0.9); best runs ${oursb}s and ${refb}s; peak RSS $(rss "$BIN/logunpack -C $W/o/x '$tz'") KiB"
 
 out=$("$BIN/logunpack" --lines "$tz" | wc -c)
 ours=$(best "$BIN/logunpack --lines '$tz'")
