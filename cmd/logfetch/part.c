@@ -15,16 +15,11 @@
 
 /*
  * A writer that hashes on a second thread: 1 MiB blocks are written by
- * the transfer thread while earlier ones are being hashed, so the digest
- * costs little wall time when a core is free.  libcurl hands over 64 KiB
- * at a time; the blocks keep the hand-offs to the hasher few.  Up to
- * three may wait for the hasher: with one, the transfer stopped whenever
- * the hasher fell a block behind (the two cores here also run the
- * server), and a 1 GiB download took 1.87 s instead of 1.48 s (medians
- * of 12, curl -o 1.43 s).
+ * the transfer thread while the previous block is being hashed, so the
+ * digest costs little wall time when a core is free.  libcurl hands over
+ * 64 KiB at a time; the blocks keep the hand-offs to the hasher few.
  */
 #define HW_BLOCK (1u << 20)
-#define HW_NBUF 4		/* blocks: the one being filled and up to 3 waiting for the hasher */
 #define HW_WRITEBACK (8u << 20)
 /*
  * write(2) in pieces that stay in the CPU cache: copying 1 MiB into the
@@ -36,14 +31,14 @@ struct hw {
 	int writeback;		/* hint the kernel to write back as we go */
 	size_t unsynced;	/* bytes written since the last writeback hint */
 	struct sha256 *sha;
-	char *buf[HW_NBUF];
-	size_t n[HW_NBUF];	/* bytes in each queued block */
-	size_t len;		/* bytes in the block being filled, buf[head] */
-	unsigned head;		/* the block being filled */
+	char *buf[2];
+	size_t len;
+	int cur;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned tail, queued;	/* the hasher's next block, how many wait (under mu) */
+	const char *pend;	/* block being hashed, or NULL */
+	size_t pendn;
 	int quit;
 };
 
@@ -54,18 +49,14 @@ hw_main(void *ud)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		unsigned t;
-
-		while (w->queued == 0 && !w->quit)
+		while (w->pend == NULL && !w->quit)
 			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->queued == 0)
+		if (w->pend == NULL)
 			break;
-		t = w->tail;
 		pthread_mutex_unlock(&w->mu);
-		sha256_update(w->sha, w->buf[t], w->n[t]);
+		sha256_update(w->sha, w->pend, w->pendn);
 		pthread_mutex_lock(&w->mu);
-		w->tail = (t + 1) % HW_NBUF;
-		w->queued--;
+		w->pend = NULL;
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -80,8 +71,8 @@ hw_new(int fd, struct sha256 *sha, int writeback)
 	w->fd = fd;
 	w->writeback = writeback;
 	w->sha = sha;
-	for (int i = 0; i < HW_NBUF; i++)
-		w->buf[i] = xmalloc(HW_BLOCK);
+	w->buf[0] = xmalloc(HW_BLOCK);
+	w->buf[1] = xmalloc(HW_BLOCK);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->th, NULL, hw_main, w) != 0)
@@ -89,33 +80,31 @@ hw_new(int fd, struct sha256 *sha, int writeback)
 	return w;
 }
 
-/* Wait until at most `most` blocks are queued for the hasher. */
 static void
-hw_wait(struct hw *w, unsigned most)
+hw_wait(struct hw *w)
 {
 	pthread_mutex_lock(&w->mu);
-	while (w->queued > most)
+	while (w->pend != NULL)
 		pthread_cond_wait(&w->cv, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* Queue the current block for the hasher and write it; -1 with errno on a write error. */
+/* Hand the current block to the hasher and write it; -1 with errno on a write error. */
 static int
 hw_flush(struct hw *w)
 {
-	const char *p = w->buf[w->head];
+	const char *p = w->buf[w->cur];
 	size_t n = w->len, done = 0;
 
 	if (n == 0)
 		return 0;
-	/* a free block to fill next: the hasher may lag a few behind */
-	hw_wait(w, HW_NBUF - 2);
+	hw_wait(w);
 	pthread_mutex_lock(&w->mu);
-	w->n[w->head] = n;
-	w->queued++;
+	w->pend = p;
+	w->pendn = n;
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	w->head = (w->head + 1) % HW_NBUF;
+	w->cur ^= 1;
 	w->len = 0;
 	while (done < n) {
 		ssize_t r = write(w->fd, p + done, n - done < HW_WRITE ? n - done : HW_WRITE);
@@ -146,7 +135,7 @@ hw_write(struct hw *w, const char *p, size_t n)
 	while (n > 0) {
 		size_t k = HW_BLOCK - w->len < n ? HW_BLOCK - w->len : n;
 
-		memcpy(w->buf[w->head] + w->len, p, k);
+		memcpy(w->buf[w->cur] + w->len, p, k);
 		w->len += k;
 		p += k;
 		n -= k;
@@ -169,7 +158,7 @@ hw_end(struct hw **wp, int flush)
 		rc = -1;
 		e = errno;
 	}
-	hw_wait(w, 0);
+	hw_wait(w);
 	pthread_mutex_lock(&w->mu);
 	w->quit = 1;
 	pthread_cond_broadcast(&w->cv);
@@ -177,8 +166,8 @@ hw_end(struct hw **wp, int flush)
 	pthread_join(w->th, NULL);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
-	for (int i = 0; i < HW_NBUF; i++)
-		free(w->buf[i]);
+	free(w->buf[0]);
+	free(w->buf[1]);
 	free(w);
 	*wp = NULL;
 	errno = e;
