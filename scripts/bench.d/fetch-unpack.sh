@@ -61,19 +61,18 @@ once() {
 }
 min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 # pair OURS THEIRS: "OURS_MEAN THEIRS_MEAN OURS_BEST THEIRS_BEST", wall
-# seconds over PAIR_RUNS (default 8) runs each, taken in turns after a
-# warm-up run of each.  In turns, because the first writes of fresh
-# memory are dear in a VM (the host backs the pages on first touch): the
-# side measured first would pay for it.  Means, because single runs of
-# the same command here differ by a third (curl -o of 1 GiB: 0.95 to
-# 1.6 s in one series): the best of three picks whichever side had the
-# luckiest run.
+# seconds over PAIR_RUNS (default 5) rounds.  Each round times each side
+# as the second of two runs of itself: on this VM a download timed right
+# after the other tool's took 2.1-2.4 s where the next one took 1.3-1.4 s
+# (the host backs freed guest memory anew on first touch), so whichever
+# side came second in turn would pay for the first.  Means, because
+# single runs of the same command differ by a third; the best of three
+# picks whichever side had the luckiest run.
 pair() {
-	local a b sa=0 sb=0 ba=999 bb=999 n=${PAIR_RUNS:-8}
-	once "$1" > /dev/null
-	once "$2" > /dev/null
+	local a b sa=0 sb=0 ba=999 bb=999 n=${PAIR_RUNS:-5}
 	for _ in $(seq "$n"); do
-		a=$(once "$1"); b=$(once "$2")
+		once "$1" > /dev/null; a=$(once "$1")
+		once "$2" > /dev/null; b=$(once "$2")
 		sa=$(echo "$sa + $a" | bc -l); sb=$(echo "$sb + $b" | bc -l)
 		ba=$(min "$a" "$ba"); bb=$(min "$b" "$bb")
 	done
@@ -94,7 +93,7 @@ read -r ours ref oursb refb <<<"$(pair "cd $W/o && $BIN/logfetch --progress=none
     "curl -s -o $W/o/x.bin '$url'")"
 read -r oursd refs oursdb refsb <<<"$(pair "cd $W/o && $BIN/logfetch --progress=none -o . '$url'" \
     "curl -s -o $W/o/x.bin '$url' && sync $W/o/x.bin")"
-echo "logfetch --no-fsync (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s (means of ${PAIR_RUNS:-8}), ratio $(ratio "$ref" "$ours")x (target >= 0.95); best runs ${oursb}s and ${refb}s"
+echo "logfetch --no-fsync (${mb} MiB from local nginx): ours ${ours}s, curl -o ${ref}s (means of ${PAIR_RUNS:-5}), ratio $(ratio "$ref" "$ours")x (target >= 0.95); best runs ${oursb}s and ${refb}s"
 echo "logfetch, data on disk before the rename (the default): ours ${oursd}s, curl -o + sync ${refs}s (means), ratio $(ratio "$refs" "$oursd")x; best runs ${oursdb}s and ${refsb}s; peak RSS $(rss "cd $W/o && $BIN/logfetch --progress=none -o . '$url'") KiB"
 
 tz=$run/R.tar.zst
