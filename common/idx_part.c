@@ -724,13 +724,42 @@ idx_pw_block_full(const struct idx_pblock *b)
 	return b->nrows >= BLOCK_ROWS / 4 || raw >= BLOCK_BYTES / 4;
 }
 
-/* Descriptors of a copied block by field, as flush_block writes them. */
-static int
-desc_cmp(const void *a, const void *b)
-{
-	uint32_t x = idx_get32(a), y = idx_get32(b);
+/* A copied block's column: its index in the source block, its field index in the part written. */
+struct ccol {
+	uint32_t out, k;
+};
 
-	return x < y ? -1 : x > y;
+static int
+ccol_cmp(const void *a, const void *b)
+{
+	const struct ccol *x = a, *y = b;
+
+	return x->out < y->out ? -1 : x->out > y->out;
+}
+
+/* The field index in w of src's field f (the first time: its distinct values and name noted too). */
+static int
+copy_field(struct idx_pw *w, const struct idx_part *src, uint32_t f, uint32_t *fmap, uint32_t *out)
+{
+	if (f == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (fmap[f] == 0) {
+		const struct idx_pfield *sf = &src->fields[f];
+		struct pfield *pf;
+		uint32_t fid;
+
+		if (field_id(w, sf->name, sf->nlen, &fid) < 0)
+			return -1;
+		pf = &w->f[fid];
+		for (uint32_t r = 0; r < IDX_HLL_M; r++)
+			if (sf->hll[r] > pf->hll[r])
+				pf->hll[r] = sf->hll[r];
+		fmap[f] = fid + 1;
+	}
+	*out = fmap[f];
+	return 0;
 }
 
 int
@@ -738,88 +767,65 @@ idx_pw_copy_block(struct idx_pw *w, const struct idx_part *src, const struct idx
     uint32_t *fmap, char *err, size_t errsz)
 {
 	const struct idx_pstream *s = &src->streams[b->stream];
-	unsigned char h[IDX_BLOCK_HDR] = { 0 }, *d;
-	size_t first;
+	unsigned char h[IDX_BLOCK_HDR] = { 0 };
+	struct ccol small[64], *cc = small;
+	int rc = -1;
 
 	if (flush_block(w) < 0)
 		return wfail(err, errsz, strerror(errno), w->tmp);
 	if (is_new_stream(w, s->text, s->len) && new_stream(w, s->text, s->len) < 0)
 		return wfail(err, errsz, "out of memory", NULL);
+	if (b->ncols > sizeof(small) / sizeof(*small) && (cc = malloc(b->ncols * sizeof(*cc))) == NULL)
+		return wfail(err, errsz, "out of memory", NULL);
+	/* fields renumbered: the descriptors go out in field order, as flush_block writes them */
+	for (uint32_t k = 0; k < b->ncols; k++) {
+		cc[k].k = k;
+		if (copy_field(w, src, idx_get32(b->cols + (size_t)k * IDX_COL_DESC), fmap, &cc[k].out) < 0) {
+			wfail(err, errsz, "bad field name", NULL);
+			goto out;
+		}
+	}
+	qsort(cc, b->ncols, sizeof(*cc), ccol_cmp);
 	idx_put32(h, w->nstreams - 1);
 	idx_put32(h + 4, b->nrows);
 	idx_put64(h + 8, (uint64_t)b->tmin);
 	idx_put64(h + 16, (uint64_t)b->tmax);
 	idx_put32(h + 24, b->ncols);
-	if (sb_add(&w->blocks, h, sizeof(h)) < 0)
-		return wfail(err, errsz, "out of memory", NULL);
-	first = w->blocks.len;
-	for (uint32_t k = 0; k < b->ncols; k++) {
-		struct idx_col c;
+	if (sb_add(&w->blocks, h, sizeof(h)) < 0) {
+		wfail(err, errsz, "out of memory", NULL);
+		goto out;
+	}
+	for (uint32_t i = 0; i < b->ncols; i++) {
+		uint32_t out = cc[i].out;
 		const unsigned char *zp;
-		uint32_t out = 0;
+		unsigned char *d;
+		struct idx_col c;
 
-		idx_col_get(b, k, &c);
-		if (c.field != 0) {
-			if (fmap[c.field] == 0) {
-				const struct idx_pfield *sf = &src->fields[c.field];
-				struct pfield *pf;
-				uint32_t fid;
-
-				/* the first block of this source with the field: its distinct values too */
-				if (field_id(w, sf->name, sf->nlen, &fid) < 0)
-					return wfail(err, errsz, "bad field name", NULL);
-				pf = &w->f[fid];
-				for (uint32_t r = 0; r < IDX_HLL_M; r++)
-					if (sf->hll[r] > pf->hll[r])
-						pf->hll[r] = sf->hll[r];
-				fmap[c.field] = fid + 1;
-			}
-			out = fmap[c.field];
+		idx_col_get(b, cc[i].k, &c);
+		if (out > 0)
 			w->f[out - 1].nonempty += c.nonempty;
-		}
 		/* the notes say where the descriptor that follows goes */
 		if (seg_pread(w, out, src, c.off, c.csize, 0) < 0 ||
-		    (c.bloomsize > 0 && seg_pread(w, out, src, c.boff, c.bloomsize, 1) < 0))
-			return wfail(err, errsz, strerror(errno), src->path);
+		    (c.bloomsize > 0 && seg_pread(w, out, src, c.boff, c.bloomsize, 1) < 0)) {
+			wfail(err, errsz, strerror(errno), src->path);
+			goto out;
+		}
 		zp = (const unsigned char *)w->seg.buf + w->seg.len - c.csize - c.bloomsize;
 		if (XXH64(zp, c.csize, 0) != c.sum) {
 			snprintf(err, errsz, "%s: bad column checksum (offset %llu)", src->path,
 			    (unsigned long long)c.off);
-			return -1;
+			goto out;
 		}
-		if (sb_grow(&w->blocks, IDX_COL_DESC) < 0)
-			return wfail(err, errsz, "out of memory", NULL);
+		if (sb_grow(&w->blocks, IDX_COL_DESC) < 0) {
+			wfail(err, errsz, "out of memory", NULL);
+			goto out;
+		}
 		d = (unsigned char *)w->blocks.buf + w->blocks.len;
-		memcpy(d, b->cols + (size_t)k * IDX_COL_DESC, IDX_COL_DESC);
+		memcpy(d, b->cols + (size_t)cc[i].k * IDX_COL_DESC, IDX_COL_DESC);
 		idx_put32(d, out);
-		idx_put64(d + 8, 0);
+		idx_put64(d + 8, 0);	/* the offsets: set when the segment is written */
 		idx_put64(d + 56, 0);
 		w->blocks.len += IDX_COL_DESC;
-	}
-	/*
-	 * Fields renumbered: put the descriptors back in field order.  The
-	 * segment's notes point at descriptors by position, so they move
-	 * with them.
-	 */
-	for (uint32_t k = 1; k < b->ncols; k++) {
-		unsigned char *a = (unsigned char *)w->blocks.buf + first;
-
-		if (desc_cmp(a + (size_t)(k - 1) * IDX_COL_DESC, a + (size_t)k * IDX_COL_DESC) > 0) {
-			size_t base = w->npend;
-
-			/* rare: sort, then re-point the notes of this block's bytes */
-			qsort(a, b->ncols, IDX_COL_DESC, desc_cmp);
-			while (base > 0 && w->pend[base - 1].desc >= first)
-				base--;
-			for (size_t i = base; i < w->npend; i++) {
-				uint32_t f = w->pend[i].field, j;
-
-				for (j = 0; j < b->ncols && idx_get32(a + (size_t)j * IDX_COL_DESC) != f; j++)
-					;
-				w->pend[i].desc = first + (size_t)j * IDX_COL_DESC;
-			}
-			break;
-		}
 	}
 	if (b->tmin < w->ptmin)
 		w->ptmin = b->tmin;
@@ -827,9 +833,15 @@ idx_pw_copy_block(struct idx_pw *w, const struct idx_part *src, const struct idx
 		w->ptmax = b->tmax;
 	w->nblocks++;
 	w->rows += b->nrows;
-	if (w->seg.len >= SEG_BYTES && flush_seg(w) < 0)
-		return wfail(err, errsz, strerror(errno), w->tmp);
-	return 0;
+	if (w->seg.len >= SEG_BYTES && flush_seg(w) < 0) {
+		wfail(err, errsz, strerror(errno), w->tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (cc != small)
+		free(cc);
+	return rc;
 }
 
 int

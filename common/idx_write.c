@@ -779,12 +779,10 @@ merge_day(struct idx_w *w, uint32_t day, const struct msel *msel, char *err, siz
 			goto out;
 		cursor_load(&cs[i]);
 		/*
-		 * The check touched every bloom: let go of the pages until they
-		 * are copied.  No huge pages: the kernel maps a file's big folios
-		 * 2 MiB at a time, and with a few dozen parts open that is a lot
-		 * of resident memory for a few bytes of each.
+		 * The check touched every bloom through the mapping; the copy
+		 * reads them again with pread: let go of the pages, or a merge
+		 * of many parts keeps them all resident.
 		 */
-		(void)madvise((void *)cs[i].p.map, cs[i].p.size, MADV_NOHUGEPAGE);
 		(void)madvise((void *)cs[i].p.map, cs[i].p.size, MADV_DONTNEED);
 	}
 	if ((pw = idx_pw_new(w->dir, day, w->man.next_id, w->o.level, err, errsz)) == NULL)

@@ -163,27 +163,6 @@ out:
 	return rc;
 }
 
-/* Read the whole journal into buf (it was written by us; no size limit). */
-static int
-slurp(int fd, struct sb *buf)
-{
-	for (;;) {
-		ssize_t r;
-
-		if (sb_grow(buf, 1 << 16) < 0)
-			return -1;
-		r = read(fd, buf->buf + buf->len, buf->cap - buf->len - 1);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (r == 0)
-			return 0;
-		buf->len += (size_t)r;
-	}
-}
-
 /* Move the corrupt rest of the journal aside, keeping it for inspection. */
 static void
 set_aside(struct spool *s, const unsigned char *p, size_t n)
@@ -230,7 +209,7 @@ spool_open(struct spool *s, const char *dir)
 		goto fail;
 	}
 	if ((s->fd = open(jp, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-	    slurp(s->fd, &all) < 0) {
+	    fd_read_all(s->fd, &all, SIZE_MAX) < 0) {
 		snprintf(s->err, sizeof(s->err), "%s: %s", jp, strerror(errno));
 		goto fail;
 	}
