@@ -187,6 +187,16 @@ while time.time()-t<30:
 	[ "$(echo "$output" | jq -r .path)" = D/localhost/a.log ]
 }
 
+@test "logsync: an rsync that is missing or cannot be run: status 2, said so, nothing written" {
+	mkdir src && echo x > src/a.log
+	LOGSYNC_RSYNC=$T/nonexistent/rsync run -2 --separate-stderr logsync --dest D src/
+	[ "$stderr" = "logsync: $T/nonexistent/rsync --version failed (not found)" ]
+	printf '#!/bin/sh\nexit 0\n' > noexec-rsync
+	LOGSYNC_RSYNC=$T/noexec-rsync run -2 --separate-stderr logsync --dest D src/
+	[ "$stderr" = "logsync: $T/noexec-rsync --version failed (cannot run it)" ]
+	[ ! -e D/localhost ]
+}
+
 @test "logsync: two runs on one DEST over ssh: the second names the holder; SIGUSR1 syncs now, SIGTERM stops" {
 	logsync --dest D "${SSHO[@]}" --interval 1h "127.0.0.1:$R/" > out 2> err & BG=$!
 	for _ in $(seq 100); do [ -s D/.logsync/status.json ] && break; sleep 0.1; done

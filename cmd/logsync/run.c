@@ -98,7 +98,8 @@ spawn(const char *path, char *const argv[], int *outfd, int *errfd)
 
 /*
  * Run argv to the end with a time limit; its stdout (fd 1) or stderr
- * (fd 2) into out, the other stream dropped.  Exit status or -1.
+ * (fd 2) into out, the other stream dropped.  Exit status or -1; 127
+ * when the program is missing, 126 when it cannot be run.
  */
 static int
 capture(char *const argv[], struct sb *out, int limit_s, int fd)
@@ -109,7 +110,7 @@ capture(char *const argv[], struct sb *out, int limit_s, int fd)
 	char buf[4096];
 
 	if (pid < 0)
-		return errno == ENOENT ? 127 : -1;
+		return errno == ENOENT ? 127 : 126;	/* as a shell says it */
 	if (fd == 2) {
 		int t = ofd;
 		ofd = efd;
@@ -232,7 +233,7 @@ rsync_check_version(const struct opts *o, const char *cache, struct sb *stamp,
 	}
 	if ((st = capture(vargv, &out, 10, 1)) != 0 || !out.buf) {
 		snprintf(err, errsz, "%s --version failed (%s)", o->rsync,
-		    st == 127 ? "not found" : "no version");
+		    st == 127 ? "not found" : st == 126 ? "cannot run it" : "no version");
 		goto out;
 	}
 	/*
