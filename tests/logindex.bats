@@ -252,6 +252,20 @@ in_order() { logq -d "$1" '*' | jq -r '[._stream, ._time] | @tsv' | sort -c -s -
 	[ "$output" = '{"count(*)":"3000"}' ]
 }
 
+@test "a full disk at the closing merge: reported, status 0, every record kept" {
+	mkdir fs
+	mount -t tmpfs -o size=18m tmpfs fs 2>/dev/null || skip "cannot mount a small tmpfs (needs root)"
+	# two 32 MiB buffers' worth of records: two parts, and no room for the merged one
+	"$LG" events --size $((70 << 20)) > big.jsonl
+	n=$(wc -l < big.jsonl)
+	run -0 --separate-stderr logindex -d fs/idx --time-field event_timestamp --msg-field line < big.jsonl
+	[[ "$stderr" == "logindex: fs/idx/"*"No space left on device (the records are in the index; logindex --merge can try again)" ]]
+	[ "$(logindex -d fs/idx --stats | jq .parts)" = 2 ]
+	[ -z "$(find fs/idx -name '.tmp-*')" ]
+	run -0 verified fs/idx
+	[ "$output" = "$n" ]
+}
+
 @test "SIGKILL at random moments never loses an acknowledged record" {
 	"$LG" app --count 20000 > many.jsonl
 	for round in 1 2 3 4 5 6; do
