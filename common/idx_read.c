@@ -1,5 +1,4 @@
 /* idx_read.c: the index reader: a snapshot of the manifest's parts, scanned with the query's push-down. */
-#define _GNU_SOURCE	/* memmem */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "idx.h"
 #include "idx_fmt.h"
 #include "stream.h"
+#include "tok.h"
 #include "ts.h"
 
 #define OPEN_TRIES	5
@@ -202,7 +202,7 @@ struct scan {
 	uint64_t hval;
 	/*
 	 * Row pre-filter: which rows of the decoded block contain a token,
-	 * found with one memmem over the column's contiguous values (or one
+	 * found with one tok_find over the column's contiguous values (or one
 	 * per dictionary entry) instead of one call per row.
 	 */
 	struct rhit {
@@ -317,7 +317,7 @@ row_dec(struct scan *s, const char *field)
 
 /*
  * Rows of the current block whose value of field f contains tok: one
- * memmem over a plain column's values, which lie back to back (a match
+ * tok_find over a plain column's values, which lie back to back (a match
  * across two values is no match), or one per dictionary entry.  Cached
  * for the block, so the row loop asks at the cost of an array read.
  */
@@ -356,14 +356,14 @@ row_hits(struct scan *s, int f, const struct idx_dec *d, const char *tok, size_t
 		unsigned char dh[IDX_MAX_DICT];
 
 		for (uint32_t k = 0; k < d->ndict; k++)
-			dh[k] = d->dlen[k] >= n && memmem(d->dv[k], d->dlen[k], tok, n) != NULL;
+			dh[k] = d->dlen[k] >= n && tok_find(d->dv[k], d->dlen[k], tok, n) != NULL;
 		for (uint32_t r = 0; r < nrows; r++)
 			h->hit[r] = dh[d->codes[r]];
 	} else if (nrows > 0) {
 		const char *base = d->v[0], *end = d->v[nrows - 1] + d->len[nrows - 1], *p = base;
 		uint32_t r = 0;
 
-		while (p < end && (p = memmem(p, (size_t)(end - p), tok, n)) != NULL) {
+		while (p < end && (p = tok_find(p, (size_t)(end - p), tok, n)) != NULL) {
 			while (r < nrows && d->v[r] + d->len[r] <= p)
 				r++;
 			if (r == nrows)
@@ -391,7 +391,7 @@ row_has_token(void *ctx, const char *field, const char *tok, size_t n)
 	if ((d = row_dec(s, field)) == NULL || f == 0)
 		return 1;	/* not decoded: cannot tell */
 	if ((hits = row_hits(s, f, d, tok, n)) == NULL)	/* out of memory: one row at a time */
-		return d->len[s->row] >= n && memmem(d->v[s->row], d->len[s->row], tok, n) != NULL;
+		return d->len[s->row] >= n && tok_find(d->v[s->row], d->len[s->row], tok, n) != NULL;
 	return hits[s->row];
 }
 

@@ -1,5 +1,4 @@
 /* qry_eval.c: matching records against a filter, and the index push-down (time, stream, blocks, fields). */
-#define _GNU_SOURCE	/* memmem */
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -100,7 +99,7 @@ qry_phrase_in(const char *s, size_t n, const char *p, size_t pn, int prefix)
 		return prefix ? 1 : n == 0;
 	sw = tok_starts_word(p, pn);
 	ew = !prefix && tok_ends_word(p, pn);
-	while ((size_t)(s + n - h) >= pn && (m = memmem(h, (size_t)(s + n - h), p, pn)) != NULL) {
+	while ((size_t)(s + n - h) >= pn && (m = tok_find(h, (size_t)(s + n - h), p, pn)) != NULL) {
 		size_t i = (size_t)(m - s);
 
 		h = m + 1;

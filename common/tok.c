@@ -1,10 +1,47 @@
-/* tok.c: LogsQL word tokenization (see tok.h). */
+/* tok.c: LogsQL word tokenization, and the substring search matching uses (see tok.h). */
+#define _GNU_SOURCE	/* memmem */
 #include <locale.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 #include <wctype.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "tok.h"
+
+const char *
+tok_find(const char *h, size_t hn, const char *needle, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0)
+		return h;
+	if (hn < n)
+		return NULL;
+#ifdef __SSE2__
+	if (n >= 2) {
+		__m128i f = _mm_set1_epi8(needle[0]), l = _mm_set1_epi8(needle[n - 1]);
+
+		for (; i + n - 1 + 16 <= hn; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(h + i + n - 1));
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, f),
+			    _mm_cmpeq_epi8(b, l)));
+
+			while (m != 0) {
+				unsigned k = (unsigned)__builtin_ctz(m);
+
+				if (memcmp(h + i + k + 1, needle + 1, n - 2) == 0)
+					return h + i + k;
+				m &= m - 1;
+			}
+		}
+	}
+#endif
+	return memmem(h + i, hn - i, needle, n);
+}
 
 /* ASCII word bytes: [0-9A-Za-z_]. */
 static const unsigned char ascii_word[128] = {

@@ -360,7 +360,7 @@ raw_has_token(void *ctx, const char *field, const char *tk, size_t n)
 
 	(void)field;
 	if (!l->words)
-		return memmem(l->s, l->n, tk, n) != NULL;
+		return tok_find(l->s, l->n, tk, n) != NULL;
 	for (i = whash(tk, n) & (WSLOTS - 1); wset[i].gen == wgen; i = (i + 1) & (WSLOTS - 1))
 		if (wset[i].n == n && memcmp(wset[i].w, tk, n) == 0)
 			return 1;
