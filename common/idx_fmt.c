@@ -288,6 +288,21 @@ fits(uint64_t off, uint64_t len, uint64_t lim)
 	return off <= lim && len <= lim - off;
 }
 
+/*
+ * Version 3's additions are consistent: a stored column's bytes are its
+ * raw bytes; a uuid column is stored, 16 bytes a row, every row a uuid.
+ */
+static int
+stored_ok(uint32_t ver, const struct idx_pblock *b, const struct idx_col *c)
+{
+	if (ver < 3)
+		return c->enc != IDX_ENC_UUID && !(c->flags & IDX_COL_STORED);
+	if (c->enc == IDX_ENC_UUID)
+		return (c->flags & IDX_COL_STORED) && c->csize == 16 * (uint64_t)b->nrows &&
+		    c->rawsize == IDX_UUID_LEN * (uint64_t)b->nrows && c->nonempty == b->nrows;
+	return !(c->flags & IDX_COL_STORED) || c->csize == c->rawsize;
+}
+
 int
 idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *err, size_t errsz)
 {
@@ -307,9 +322,10 @@ idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *er
 	if (memcmp(m, IDX_PART_MAGIC, 8) != 0)
 		return fail(err, errsz, path, 0, "not a logindex part (bad magic)");
 	ver = idx_get32(m + 8);
-	if (ver != IDX_VERSION)
-		return fail(err, errsz, path, 8, "format version %u is not supported (this build reads version %u)",
-		    ver, IDX_VERSION);
+	if (ver < IDX_PART_VERSION_MIN || ver > IDX_PART_VERSION)
+		return fail(err, errsz, path, 8, "format version %u is not supported (this build reads versions %u to %u)",
+		    ver, IDX_PART_VERSION_MIN, IDX_PART_VERSION);
+	p->version = ver;
 	if (idx_get32(m + 12) != IDX_PART_HDR)
 		return fail(err, errsz, path, 12, "bad header size");
 	p->id = idx_get64(m + 16);
@@ -392,7 +408,8 @@ idx_part_parse(struct idx_part *p, const unsigned char *m, size_t size, char *er
 			struct idx_col c;
 
 			idx_col_get(b, k, &c);
-			if (c.field >= p->nfields || c.enc > IDX_ENC_TIME || c.rawsize > IDX_MAX_RAW ||
+			if (c.field >= p->nfields || c.enc > IDX_ENC_UUID || c.rawsize > IDX_MAX_RAW ||
+			    !stored_ok(ver, b, &c) ||
 			    c.bloomsize % 8 != 0 || c.nonempty > b->nrows ||
 			    !fits(c.off, c.csize, ioff) || c.off < IDX_PART_HDR ||
 			    !fits(c.boff, c.bloomsize, ioff) || (c.bloomsize && c.boff < IDX_PART_HDR))
@@ -509,6 +526,56 @@ dec_grow(struct idx_dec *d, uint32_t n)
 	return 0;
 }
 
+static const char hexd[] = "0123456789abcdef";
+
+#define HEX2(o, b) ((o)[0] = hexd[(b) >> 4], (o)[1] = hexd[(b) & 15])
+
+/* The 36-byte text of the uuid in 16 bytes (no branch: a hit block formats hundreds). */
+static void
+uuid_format(const unsigned char *u, char *out)
+{
+	for (int i = 0; i < 4; i++)
+		HEX2(out + 2 * i, u[i]);
+	out[8] = '-';
+	HEX2(out + 9, u[4]);
+	HEX2(out + 11, u[5]);
+	out[13] = '-';
+	HEX2(out + 14, u[6]);
+	HEX2(out + 16, u[7]);
+	out[18] = '-';
+	HEX2(out + 19, u[8]);
+	HEX2(out + 21, u[9]);
+	out[23] = '-';
+	for (int i = 0; i < 6; i++)
+		HEX2(out + 24 + 2 * i, u[10 + i]);
+}
+
+int
+idx_uuid_parse(const char *s, size_t n, unsigned char out[16])
+{
+	int k = 0;
+
+	if (n != IDX_UUID_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+			continue;
+		}
+		hi = s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10 : -1;
+		lo = s[i + 1] >= '0' && s[i + 1] <= '9' ? s[i + 1] - '0' :
+		    s[i + 1] >= 'a' && s[i + 1] <= 'f' ? s[i + 1] - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return 0;
+		out[k++] = (unsigned char)(hi << 4 | lo);
+		i++;
+	}
+	return 1;
+}
+
 static int
 decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_col *c,
     const unsigned char *base, struct idx_dec *d, void *zctx, char *err, size_t errsz)
@@ -524,7 +591,16 @@ decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_co
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	r = ZSTD_decompressDCtx(zctx, d->raw.buf, c->rawsize, base, c->csize);
+	if (c->enc == IDX_ENC_UUID) {
+		/* checked at open: stored, 16 bytes a row */
+		for (uint32_t i = 0; i < n; i++)
+			uuid_format(base + 16 * (size_t)i, d->raw.buf + IDX_UUID_LEN * (size_t)i);
+		r = c->rawsize;
+	} else if (c->flags & IDX_COL_STORED) {
+		memcpy(d->raw.buf, base, c->csize);
+		r = c->csize;
+	} else
+		r = ZSTD_decompressDCtx(zctx, d->raw.buf, c->rawsize, base, c->csize);
 	if (ZSTD_isError(r) || r != c->rawsize)
 		return fail(err, errsz, p->path, c->off, "column does not decompress%s%s",
 		    ZSTD_isError(r) ? ": " : " to its stated size", ZSTD_isError(r) ? ZSTD_getErrorName(r) : "");
@@ -567,6 +643,13 @@ decode(const struct idx_part *p, const struct idx_pblock *b, const struct idx_co
 		s = e;
 		break;
 	}
+	case IDX_ENC_UUID:
+		for (uint32_t i = 0; i < n; i++) {
+			d->v[i] = (const char *)s + IDX_UUID_LEN * (size_t)i;
+			d->len[i] = IDX_UUID_LEN;
+		}
+		s = e;
+		break;
 	case IDX_ENC_DICT:
 		if (idx_getvar(&s, e, &v) < 0 || v == 0 || v > IDX_MAX_DICT)
 			goto bad;

@@ -10,9 +10,13 @@
 /*
  * Internal to the idx_* modules (writer, reader, merge, verify); logq
  * uses idx.h.  All integers on disk are little-endian; sizes below are
- * the exact byte sizes of the fixed structures of version 2.
+ * the exact byte sizes of the fixed structures.  The manifest is at
+ * version 2; parts are written at version 3 (version 2 plus stored
+ * columns and the uuid encoding) and read at 2 and 3.
  */
-#define IDX_VERSION		2
+#define IDX_VERSION		2	/* the manifest's */
+#define IDX_PART_VERSION	3
+#define IDX_PART_VERSION_MIN	2
 #define IDX_PART_MAGIC		"LOGKPART"
 #define IDX_PEND_MAGIC		"LOGKPEND"
 #define IDX_MAN_MAGIC		"LOGKMANI"
@@ -35,8 +39,10 @@
 #define IDX_MAX_RAW		(256u << 20)	/* decoded column bytes */
 #define IDX_MAX_DICT		255
 
-enum idx_enc { IDX_ENC_PLAIN = 0, IDX_ENC_DICT = 1, IDX_ENC_TIME = 2 };
+enum idx_enc { IDX_ENC_PLAIN = 0, IDX_ENC_DICT = 1, IDX_ENC_TIME = 2, IDX_ENC_UUID = 3 };
 #define IDX_COL_NUM		1	/* flags: nmin/nmax are meaningful */
+#define IDX_COL_STORED		2	/* flags: the bytes are not compressed (version 3) */
+#define IDX_UUID_LEN		36	/* a uuid's text: 8-4-4-4-12 lowercase hex digits */
 
 /* ---- little-endian access and varints ---- */
 static inline uint32_t idx_get32(const unsigned char *p)
@@ -77,6 +83,8 @@ void idx_hll_add(unsigned char *reg, uint64_t h);
 double idx_hll_estimate(const unsigned char *reg);
 /* 1 and *v when s[0..n) is a number as LogsQL reads one. */
 int idx_num(const char *s, size_t n, double *v);
+/* 1 and the 16 bytes in out when s is a uuid in canonical lowercase text (IDX_UUID_LEN bytes). */
+int idx_uuid_parse(const char *s, size_t n, unsigned char out[16]);
 
 /* Days since the epoch of a time; the "YYYYMMDD" directory name of a day. */
 int64_t idx_day(int64_t ns);
@@ -118,6 +126,7 @@ struct idx_part {
 	size_t size;
 	uint64_t id;
 	uint32_t day;
+	uint32_t version;
 	uint64_t records;
 	int64_t tmin, tmax;
 	uint32_t nfields, nstreams, nblocks, nruns;

@@ -141,7 +141,7 @@ idx_pw_new(const char *dir, uint32_t day, uint64_t id, int level, char *err, siz
 		unsigned char h[IDX_PART_HDR] = { 0 };
 
 		memcpy(h, IDX_PART_MAGIC, 8);
-		idx_put32(h + 8, IDX_VERSION);
+		idx_put32(h + 8, IDX_PART_VERSION);
 		idx_put32(h + 12, IDX_PART_HDR);
 		idx_put64(h + 16, id);
 		idx_put32(h + 24, day);
@@ -368,19 +368,35 @@ add_value(struct pfield *pf, const char *v, size_t n)
 
 static int seg_add(struct idx_pw *w, uint32_t fid, const void *p, size_t n, int bloom);
 
+/*
+ * Columns this small are stored as they are: a zstd frame of a few
+ * hundred bytes saves a few hundred bytes at most, and costs a reader
+ * 2-3 us to decode, most of a rare word's hit block.
+ */
+#define STORE_MAX 1024
+
 static int
 write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, struct colb *c,
     uint32_t nonempty)
 {
 	unsigned char d[IDX_COL_DESC] = { 0 };
-	size_t bound = ZSTD_compressBound(raw->len), zn, bsize = 0;
+	size_t bound = ZSTD_compressBound(raw->len), zn = 0, bsize = 0;
+	int stored = enc == IDX_ENC_UUID || raw->len <= STORE_MAX;
 
-	if (sb_grow(&w->z, bound) < 0)
+	if (sb_grow(&w->z, bound > raw->len ? bound : raw->len) < 0)
 		return -1;
-	zn = ZSTD_compressCCtx(w->zc, w->z.buf, w->z.cap, raw->buf ? raw->buf : "", raw->len, w->level);
-	if (ZSTD_isError(zn)) {
-		errno = EINVAL;
-		return -1;
+	if (!stored) {
+		zn = ZSTD_compressCCtx(w->zc, w->z.buf, w->z.cap, raw->buf ? raw->buf : "", raw->len, w->level);
+		if (ZSTD_isError(zn)) {
+			errno = EINVAL;
+			return -1;
+		}
+		stored = zn >= raw->len;	/* did not compress */
+	}
+	if (stored) {
+		if (raw->len > 0)
+			memcpy(w->z.buf, raw->buf, raw->len);
+		zn = raw->len;
 	}
 	if (c != NULL) {
 		bsize = idx_bloom_size(c->ntok);
@@ -395,9 +411,9 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 		return -1;
 	idx_put32(d, fid);
 	d[4] = (unsigned char)enc;
-	d[5] = c != NULL && c->num ? IDX_COL_NUM : 0;
+	d[5] = (c != NULL && c->num ? IDX_COL_NUM : 0) | (stored ? IDX_COL_STORED : 0);
 	idx_put32(d + 16, (uint32_t)zn);
-	idx_put32(d + 20, (uint32_t)raw->len);
+	idx_put32(d + 20, (uint32_t)(enc == IDX_ENC_UUID ? IDX_UUID_LEN * (size_t)nonempty : raw->len));
 	idx_put32(d + 24, (uint32_t)bsize);
 	idx_put32(d + 28, nonempty);
 	idx_putf64(d + 32, c != NULL ? c->nmin : 0);
@@ -531,6 +547,30 @@ flush_seg(struct idx_pw *w)
 	return 0;
 }
 
+/*
+ * A column whose every row holds a uuid in canonical lowercase text goes
+ * as 16 bytes a row (IDX_ENC_UUID, into raw), smaller than zstd makes the
+ * text and read without decompressing; else IDX_ENC_PLAIN (raw left
+ * empty).  -1 out of memory.
+ */
+static int
+uuid_col(const struct colb *c, uint32_t rows, struct sb *raw)
+{
+	if (c->nonempty != rows || c->data.len != (size_t)IDX_UUID_LEN * rows || c->lens.len != rows)
+		return IDX_ENC_PLAIN;
+	if (sb_grow(raw, (size_t)16 * rows) < 0)
+		return -1;
+	for (uint32_t r = 0; r < rows; r++)
+		if ((unsigned char)c->lens.buf[r] != IDX_UUID_LEN ||
+		    !idx_uuid_parse(c->data.buf + (size_t)IDX_UUID_LEN * r, IDX_UUID_LEN,
+		    (unsigned char *)raw->buf + (size_t)16 * r)) {
+			raw->len = 0;
+			return IDX_ENC_PLAIN;
+		}
+	raw->len = (size_t)16 * rows;
+	return IDX_ENC_UUID;
+}
+
 static int
 flush_block(struct idx_pw *w)
 {
@@ -559,6 +599,7 @@ flush_block(struct idx_pw *w)
 		return -1;
 	for (size_t i = 0; i < w->nf; i++) {
 		struct colb *c = &w->f[i].c;
+		int enc;
 
 		if (c->nonempty == 0) {
 			colb_reset(c);
@@ -584,13 +625,15 @@ flush_block(struct idx_pw *w)
 					c->codes.buf[r] = (char)empty;
 			if (sb_add(raw, c->codes.buf, c->codes.len) < 0)
 				return -1;
-		} else {
+			enc = IDX_ENC_DICT;
+		} else if ((enc = uuid_col(c, w->brows, raw)) < 0) {
+			return -1;
+		} else if (enc == IDX_ENC_PLAIN) {
 			if (sb_add(raw, c->lens.buf, c->lens.len) < 0 ||
 			    sb_add(raw, c->data.buf, c->data.len) < 0)
 				return -1;
 		}
-		if (write_col(w, (uint32_t)i + 1, c->dict_ok ? IDX_ENC_DICT : IDX_ENC_PLAIN, raw, c,
-		    c->nonempty) < 0)
+		if (write_col(w, (uint32_t)i + 1, (unsigned)enc, raw, c, c->nonempty) < 0)
 			return -1;
 		colb_reset(c);
 	}
@@ -881,7 +924,7 @@ idx_pw_finish(struct idx_pw *w, struct idx_ment *ent, char *err, size_t errsz)
 	idx_put64(f + 24, (uint64_t)w->ptmin);
 	idx_put64(f + 32, (uint64_t)w->ptmax);
 	idx_put64(f + 40, XXH64(ix.buf, ix.len, 0));
-	idx_put32(f + 48, IDX_VERSION);
+	idx_put32(f + 48, IDX_PART_VERSION);
 	idx_put32(f + 52, IDX_PART_FTR);
 	memcpy(f + 56, IDX_PEND_MAGIC, 8);
 	if (emit(w, f, sizeof(f)) < 0 || flush_out(w) < 0 || fsync(w->fd) < 0)

@@ -220,7 +220,7 @@ in_order() { logq -d "$1" '*' | jq -r '[._stream, ._time] | @tsv' | sort -c -s -
 	cp saved "$part"
 	printf '\x09' | dd of="$part" bs=1 seek=8 conv=notrunc status=none
 	run -1 --separate-stderr logindex -d idx --verify
-	[[ "$stderr" == *"format version 9 is not supported (this build reads version 2)"* ]]
+	[[ "$stderr" == *"format version 9 is not supported (this build reads versions 2 to 3)"* ]]
 	printf '\x09' | dd of=idx/MANIFEST bs=1 seek=8 conv=notrunc status=none
 	run -2 --separate-stderr logindex -d idx --stats
 	[[ "$stderr" == *"idx/MANIFEST: format version 9 is not supported"* ]]

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "../../common/idx.h"
 #include "../../common/idx_fmt.h"
@@ -138,6 +139,124 @@ tiers(void)
 	ok(system(err) == 0, "tiers: cleanup");
 }
 
+/* The only part of dir: its path in buf. */
+static int
+only_part(char *buf, size_t n)
+{
+	char cmd[600];
+	FILE *fp;
+	int ok1;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/*/*.part", dir);
+	if ((fp = popen(cmd, "r")) == NULL)
+		return 0;
+	ok1 = fgets(buf, (int)n, fp) != NULL;
+	pclose(fp);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok1;
+}
+
+/*
+ * Version 3's column forms: a column of lowercase uuids goes as 16 bytes
+ * a row (IDX_ENC_UUID, stored); one uppercase uuid keeps the column text;
+ * a small column is stored; a big one is zstd's.  Each reads back as
+ * written, and a stored column whose sizes disagree is refused at open.
+ */
+static void
+encodings(void)
+{
+	struct idx_w_opts o = { 1, 0, 0, 0, 0 };
+	struct idx_scan_stats st;
+	struct idx_part p;
+	struct idx_w *w;
+	char err[4400], path[512], msg[200], u[40], mixed[40], cmd[600];
+	int seen[8] = { 0 };
+	unsigned char *copy;
+
+	snprintf(dir, sizeof(dir), "/tmp/idx-enc.%ld", (long)getpid());
+	if ((w = idx_w_open(dir, &o, on_warn, NULL, err, sizeof(err))) == NULL) {
+		ok(0, "encodings: open: %s", err);
+		return;
+	}
+	for (int i = 0; i < 1000; i++) {
+		struct idx_kv kv[4] = {
+			{ "_msg", 4, msg, 0 }, { "u", 1, u, 36 }, { "mixed", 5, mixed, 36 },
+			{ "sev", 3, i % 2 ? "INFO" : "ERROR", i % 2 ? 4u : 5u },
+		};
+
+		snprintf(u, sizeof(u), "%08x-0000-4000-8000-%012x", (unsigned)i, (unsigned)i * 7919);
+		memcpy(mixed, u, 37);
+		if (i == 500)
+			mixed[0] = 'A';
+		snprintf(msg, sizeof(msg), "request %d served in %d ms by worker %d", i, i % 97, i % 7);
+		kv[0].vn = strlen(msg);
+		idx_w_add(w, "{}", 2, T0 + (int64_t)i * 1000000, kv, 4, err, sizeof(err));
+	}
+	ok(idx_w_commit(w, err, sizeof(err)) == 0, "encodings: commit: %s", err);
+	idx_w_close(w);
+	if (!only_part(path, sizeof(path)) || idx_part_open(&p, path, err, sizeof(err)) < 0) {
+		ok(0, "encodings: open part: %s", err);
+		return;
+	}
+	ok(p.version == IDX_PART_VERSION, "version %u", p.version);
+	for (uint32_t b = 0; b < p.nblocks; b++)
+		for (uint32_t k = 0; k < p.blocks[b].ncols; k++) {
+			struct idx_col c;
+			const char *f;
+			size_t fl;
+
+			idx_col_get(&p.blocks[b], k, &c);
+			f = p.fields[c.field].name;
+			fl = p.fields[c.field].nlen;
+			if (fl == 1 && f[0] == 'u')
+				seen[0] += c.enc == IDX_ENC_UUID && (c.flags & IDX_COL_STORED) &&
+				    c.csize == 16 * p.blocks[b].nrows;
+			else if (fl == 5 && memcmp(f, "mixed", 5) == 0)
+				seen[1] += c.enc == (p.blocks[b].tmin <= T0 + 500000000LL &&
+				    p.blocks[b].tmax >= T0 + 500000000LL ? IDX_ENC_PLAIN : IDX_ENC_UUID);
+			else if (fl == 3 && memcmp(f, "sev", 3) == 0)
+				seen[2] += c.enc == IDX_ENC_DICT && (c.flags & IDX_COL_STORED);
+			else if (fl == 4 && memcmp(f, "_msg", 4) == 0)
+				seen[3] += c.enc == IDX_ENC_PLAIN && !(c.flags & IDX_COL_STORED) &&
+				    c.csize < c.rawsize;
+		}
+	ok(p.nblocks > 1 && seen[0] == (int)p.nblocks, "lowercase uuids: 16 bytes a row, stored (%d of %u blocks)",
+	    seen[0], p.nblocks);
+	ok(seen[1] == (int)p.nblocks, "one uppercase uuid: its block keeps the column text");
+	ok(seen[2] == (int)p.nblocks, "a small dictionary column is stored");
+	ok(seen[3] == (int)p.nblocks, "a big column is compressed");
+	ok(query("u:=\"000003e7-0000-4000-8000-00000078b6a9\" sev:INFO", &st) == 1, "a uuid found by its text");
+	ok(query("u:000003e7*", &st) == 1 && query("mixed:A*", &st) == 1 &&
+	    query("u:~\"^000003e7-\"", &st) == 1, "prefix and regex over uuids");
+	ok(query("*", &st) == 1000, "every record reads back");
+
+	/* a uuid column whose size disagrees, the index checksum made right */
+	copy = malloc(p.size);
+	memcpy(copy, p.map, p.size);
+	for (uint32_t k = 0; k < p.blocks[0].ncols; k++) {
+		unsigned char *d = copy + (p.blocks[0].cols - p.map) + (size_t)k * IDX_COL_DESC;
+
+		if (d[4] == IDX_ENC_UUID)
+			idx_put32(d + 16, 15999);
+	}
+	{
+		unsigned char *f = copy + p.size - IDX_PART_FTR;
+		uint64_t ioff = idx_get64(f), isz = idx_get64(f + 8);
+		struct idx_part q = { 0 };
+
+		idx_put64(f + 40, XXH64(copy + ioff, isz, 0));
+		ok(idx_part_parse(&q, copy, p.size, err, sizeof(err)) < 0 &&
+		    strstr(err, "bad column descriptor") != NULL, "a uuid column of the wrong size: %s", err);
+		free(q.fields);
+		free(q.streams);
+		free(q.blocks);
+	}
+	free(copy);
+	idx_part_close(&p);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ok(system(cmd) == 0, "encodings: cleanup");
+}
+
 /* idx_tokens must hash exactly the words tok_each finds: a search hashes those. */
 struct toks {
 	uint64_t h[64];
@@ -265,6 +384,7 @@ main(void)
 	snprintf(err, sizeof(err), "rm -rf %s", dir);
 	ok(system(err) == 0, "cleanup");
 	tokens_agree();
+	encodings();
 	tiers();
 	is_str("idx", "idx", "done");
 	return t_done();
