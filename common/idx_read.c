@@ -577,7 +577,10 @@ count_combos(struct scan *s, int need_stream, int tested)
  * Let go of the mapped pages below low, once they are DROP_STEP behind:
  * blocks lie in the order they are scanned, so a scan never comes back
  * to them (the page cache keeps them).  Without this a scan of every
- * block would end with the whole part resident.
+ * block would end with the whole part resident.  Only once a block has
+ * been read through the mapping: a scan that reads blocks with pread
+ * touches just bloom filters, and dropping their pages cost a rare
+ * word's query more than the whole scan of the blocks it skips.
  */
 #define DROP_STEP (8u << 20)
 static void
@@ -601,6 +604,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 	int need_time = all, need_stream = all, wtime = 0, wstream = 0, rc = 0, gf;
 	uint32_t last_read = UINT32_MAX - 1;
 	uint64_t dropped = 0;
+	int mapped = 0;
 	const char *nfield = NULL, *ntext = NULL;
 	const unsigned char *gate;
 	size_t ntn = 0;
@@ -644,7 +648,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 
 		s->b = b;
 		st->blocks++;
-		if (b->ncols > 0)
+		if (mapped && b->ncols > 0)
 			let_go(p, &dropped, idx_get64(b->cols + 8));
 		if (b->tmax < lo || b->tmin > hi) {
 			st->skip_time++;
@@ -691,6 +695,7 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		 * the kernel maps neighbouring pages in one go.
 		 */
 		sparse = last_read + 1 != bi;
+		mapped |= !sparse;
 		last_read = bi;
 		st->blocks_read++;
 		st->rows_read += b->nrows;
