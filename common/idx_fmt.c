@@ -744,6 +744,59 @@ idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
 	return decode(p, b, c, (const unsigned char *)buf->buf, d, zctx, err, errsz);
 }
 
+static int
+col_off_cmp(const void *a, const void *b)
+{
+	const struct idx_col *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Reads of back-to-back columns are joined up to this size. */
+#define JOIN_MAX (1u << 20)
+
+int
+idx_cols_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
+    struct idx_col *cols, size_t n, struct idx_dec *decs, struct sb *buf, void *zctx,
+    char *err, size_t errsz)
+{
+	qsort(cols, n, sizeof(*cols), col_off_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		uint64_t start = cols[i].off, end = start + cols[i].csize;
+		size_t got = 0;
+
+		for (j = i + 1; j < n && cols[j].off == end && end - start + cols[j].csize <= JOIN_MAX; j++)
+			end += cols[j].csize;
+		if (p->fd < 0 || j == i + 1) {
+			/* one column, or no descriptor: each on its own (the mapping) */
+			for (size_t k = i; k < j; k++)
+				if (idx_col_decode_pread(p, b, &cols[k], &decs[cols[k].field], buf, zctx,
+				    err, errsz) < 0)
+					return -1;
+			continue;
+		}
+		buf->len = 0;
+		if (sb_grow(buf, (size_t)(end - start)) < 0) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		while (got < end - start) {
+			ssize_t r = pread(p->fd, buf->buf + got, (size_t)(end - start) - got, (off_t)(start + got));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return fail(err, errsz, p->path, start, "%s", r < 0 ? strerror(errno) : "short read");
+			got += (size_t)r;
+		}
+		for (size_t k = i; k < j; k++)
+			if (decode(p, b, &cols[k], (const unsigned char *)buf->buf + (cols[k].off - start),
+			    &decs[cols[k].field], zctx, err, errsz) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 int
 idx_part_check_runs(const struct idx_part *p, char *err, size_t errsz)
 {

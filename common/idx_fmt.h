@@ -179,6 +179,15 @@ int idx_col_decode(const struct idx_part *p, const struct idx_pblock *b,
 int idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
     const struct idx_col *c, struct idx_dec *d, struct sb *buf, void *zctx,
     char *err, size_t errsz);
+/*
+ * The n columns cols[] of block b (reordered by offset), each decoded
+ * into decs[its field], with one pread for columns that lie back to back
+ * (a writer puts a block's small columns together).  0, or -1 with err
+ * for the first that fails.
+ */
+int idx_cols_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
+    struct idx_col *cols, size_t n, struct idx_dec *decs, struct sb *buf, void *zctx,
+    char *err, size_t errsz);
 /* Check the bloom runs' checksums; 0 or -1 with err. */
 int idx_part_check_runs(const struct idx_part *p, char *err, size_t errsz);
 /* The same, and that every column's bloom lies in one. */

@@ -85,7 +85,7 @@ struct idx_pw {
 	struct pbl {
 		size_t desc, rel, seq;
 		uint32_t field, size;
-		int bloom;
+		int bloom, small;
 	} *pend;
 	size_t npend, cappend;
 	struct sb runs;			/* bloom runs for the index section */
@@ -423,6 +423,15 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 	return sb_add(&w->blocks, d, sizeof(d));
 }
 
+/*
+ * A segment's columns of at most SMALL_RUN bytes come first, a block's
+ * side by side in block order; then each field's larger columns, in
+ * block order.  A reader picking out a few blocks (a rare word's) gets a
+ * block's small columns, most of its fields, in one read; a reader of
+ * one field over every block reads a little more than that field.
+ */
+#define SMALL_RUN 2048
+
 /* Note n bytes of the column whose descriptor comes next in w->blocks; they go at the end of seg. */
 static struct pbl *
 seg_note(struct idx_pw *w, uint32_t fid, size_t n, int bloom)
@@ -445,6 +454,7 @@ seg_note(struct idx_pw *w, uint32_t fid, size_t n, int bloom)
 	pb->field = fid;
 	pb->size = (uint32_t)n;
 	pb->bloom = bloom;
+	pb->small = !bloom && n <= SMALL_RUN;
 	return pb;
 }
 
@@ -489,7 +499,9 @@ pbl_cmp(const void *a, const void *b)
 
 	if (x->bloom != y->bloom)
 		return x->bloom - y->bloom;
-	if (x->field != y->field)
+	if (x->small != y->small)
+		return y->small - x->small;
+	if (!x->small && x->field != y->field)
 		return x->field < y->field ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
@@ -508,7 +520,8 @@ end_run(struct idx_pw *w, uint64_t start)
 }
 
 /*
- * Write the segment grouped by field, and point the descriptors at where
+ * Write the segment: the small columns, then the rest grouped by field
+ * (SMALL_RUN), then the blooms by field; point the descriptors at where
  * their bytes went.  A field's blooms in a segment make a bloom run,
  * listed with its checksum in the index section (readers use blooms
  * without checking them; --verify checks the runs).

@@ -186,6 +186,7 @@ struct scan {
 	struct idx_col bc_col;
 	/* decoded columns of the current block */
 	struct idx_dec *dec;		/* per part field */
+	struct idx_col *wcols;		/* the wanted columns of a block read with pread */
 	size_t ndec;
 	int *want;			/* per part field: decode it */
 	int *done;			/* per part field: decoded for this block */
@@ -618,6 +619,9 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		memset(nd + s->ndec, 0, (p->nfields - s->ndec) * sizeof(*nd));
 		s->dec = nd;
 		s->ndec = p->nfields;
+		free(s->wcols);
+		if ((s->wcols = calloc(p->nfields, sizeof(*s->wcols))) == NULL)
+			goto oom;
 	}
 	free(s->want);
 	free(s->wantw);
@@ -642,7 +646,8 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 		struct qry_block qb;
 		struct st_labels *lab;
 		enum qry_skip why;
-		int dictonly = 1, judged, tested, btime, bstream, sparse;
+		int dictonly = 1, judged, tested, btime, bstream, sparse, drc = 0;
+		size_t nw;
 		const int *want;
 		size_t combos = 1;
 
@@ -704,27 +709,33 @@ scan_part(struct scan *s, int64_t lo, int64_t hi, int all, const char *const *na
 			s->done[i] = 0;
 			s->colof[i] = -1;
 		}
+		nw = 0;
 		for (uint32_t ci = 0; ci < b->ncols; ci++) {
 			struct idx_col c;
-			int drc;
 
 			idx_col_get(b, ci, &c);
 			s->colof[c.field] = (int)ci;
-			if (!want[c.field])
-				continue;
-			if (sparse)
-				drc = idx_col_decode_pread(p, b, &c, &s->dec[c.field], &s->zbuf, s->ix->zd,
+			if (want[c.field])
+				s->wcols[nw++] = c;
+		}
+		if (sparse)
+			drc = idx_cols_decode_pread(p, b, s->wcols, nw, s->dec, &s->zbuf, s->ix->zd,
+			    s->err, sizeof(s->err));
+		else
+			for (size_t k = 0; k < nw && drc == 0; k++)
+				drc = idx_col_decode(p, b, &s->wcols[k], &s->dec[s->wcols[k].field], s->ix->zd,
 				    s->err, sizeof(s->err));
-			else
-				drc = idx_col_decode(p, b, &c, &s->dec[c.field], s->ix->zd, s->err, sizeof(s->err));
-			if (drc < 0) {
-				if (strcmp(s->err, "out of memory") == 0)
-					goto oom;
-				warnf(s->ix, s->err);
-				st->parts_bad++;
-				r->bad = 1;
-				goto out;
-			}
+		if (drc < 0) {
+			if (strcmp(s->err, "out of memory") == 0)
+				goto oom;
+			warnf(s->ix, s->err);
+			st->parts_bad++;
+			r->bad = 1;
+			goto out;
+		}
+		for (size_t k = 0; k < nw; k++) {
+			const struct idx_col c = s->wcols[k];
+
 			st->bytes_read += c.csize;
 			s->done[c.field] = 1;
 			if (c.enc != IDX_ENC_DICT)
@@ -853,6 +864,7 @@ scan(struct idx *ix, struct qry *q, int (*cb)(void *, struct json_object *),
 	for (size_t i = 0; i < s.ndec; i++)
 		idx_dec_free(&s.dec[i]);
 	free(s.dec);
+	free(s.wcols);
 	free(s.want);
 	free(s.wantw);
 	free(s.done);

@@ -616,6 +616,7 @@ struct cursor {
 	struct idx_part p;
 	uint32_t blk, row, nrows;
 	struct idx_dec *dec;
+	struct idx_col *cols;	/* the current block's, for idx_cols_decode_pread */
 	struct idx_kv *kv;
 	size_t nkv;
 	uint32_t *fmap;		/* for idx_pw_copy_block */
@@ -637,13 +638,10 @@ cursor_decode(struct cursor *c, ZSTD_DCtx *zd, char *err, size_t errsz)
 {
 	const struct idx_pblock *b = &c->p.blocks[c->blk];
 
-	for (uint32_t i = 0; i < b->ncols; i++) {
-		struct idx_col col;
-
-		idx_col_get(b, i, &col);
-		if (idx_col_decode_pread(&c->p, b, &col, &c->dec[col.field], &c->zbuf, zd, err, errsz) < 0)
-			return -1;
-	}
+	for (uint32_t i = 0; i < b->ncols; i++)
+		idx_col_get(b, i, &c->cols[i]);
+	if (idx_cols_decode_pread(&c->p, b, c->cols, b->ncols, c->dec, &c->zbuf, zd, err, errsz) < 0)
+		return -1;
 	c->decoded = 1;
 	return 0;
 }
@@ -771,6 +769,7 @@ merge_day(struct idx_w *w, uint32_t day, const struct msel *msel, char *err, siz
 			goto out;
 		}
 		if ((cs[i].dec = calloc(cs[i].p.nfields, sizeof(*cs[i].dec))) == NULL ||
+		    (cs[i].cols = calloc(cs[i].p.nfields, sizeof(*cs[i].cols))) == NULL ||
 		    (cs[i].kv = calloc(cs[i].p.nfields, sizeof(*cs[i].kv))) == NULL ||
 		    (cs[i].fmap = calloc(cs[i].p.nfields, sizeof(*cs[i].fmap))) == NULL)
 			goto nomem;
@@ -858,6 +857,7 @@ out:
 		for (uint32_t k = 0; cs[i].dec && k < cs[i].p.nfields; k++)
 			idx_dec_free(&cs[i].dec[k]);
 		free(cs[i].dec);
+		free(cs[i].cols);
 		free(cs[i].kv);
 		free(cs[i].fmap);
 		sb_free(&cs[i].zbuf);

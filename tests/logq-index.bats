@@ -185,12 +185,10 @@ same() {
 	part=$(ls idx/*/*.part | head -1)
 	all=$(logq -d idx '* | stats count()' | jq -r '."count(*)"')
 	[ "$all" -eq 63000 ]
-	# flip bytes of the first block's _time column: its checksum fails when it is read
+	# flip bytes of the first block's first column: its checksum fails when it is read
 	printf '\xff\xfe\xfd\xfc' | dd of="$part" bs=1 seek=40 conv=notrunc status=none
-	run -0 --separate-stderr logq -d idx '* | stats by (_time:1d) count()'
-	[ "$stderr" = "logq: $part: bad column checksum (offset 32)" ]
-	[ "$output" = '{"_time":"2025-05-17T00:00:00.000000000Z","count(*)":"43000"}' ]
 	run -0 --separate-stderr logq -d idx '*'
+	[ "$stderr" = "logq: $part: bad column checksum (offset 32)" ]
 	[ "${#lines[@]}" -eq 43000 ]
 	# a truncated part is left out when the snapshot is opened
 	truncate -s 1000 "$part"
