@@ -76,10 +76,10 @@ int meta_write(const char *path, const struct meta *m);
 /* A validator If-Range may use: a strong ETag, else Last-Modified; NULL if none. */
 const char *range_validator(const struct meta *m);
 /*
- * part.c: a writer that hashes on a second thread: 1 MiB blocks are
- * written while the previous one is hashed.  hw_write returns -1 with
+ * part.c: a writer that hashes on one thread and writes (O_DIRECT where
+ * it can) on another, 1 MiB blocks at a time.  hw_write returns -1 with
  * errno on a write error; hw_end writes what is left (flush) or drops it,
- * joins the thread and frees *wp.
+ * joins the threads and frees *wp.
  */
 struct hw *hw_new(int fd, struct sha256 *sha, int writeback);
 int hw_write(struct hw *w, const char *p, size_t n);
