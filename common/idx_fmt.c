@@ -718,32 +718,6 @@ idx_col_decode(const struct idx_part *p, const struct idx_pblock *b, const struc
 	return decode(p, b, c, p->map + c->off, d, zctx, err, errsz);
 }
 
-int
-idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
-    const struct idx_col *c, struct idx_dec *d, struct sb *buf, void *zctx,
-    char *err, size_t errsz)
-{
-	size_t got = 0;
-
-	if (p->fd < 0)
-		return decode(p, b, c, p->map + c->off, d, zctx, err, errsz);
-	buf->len = 0;
-	if (sb_grow(buf, c->csize) < 0) {
-		snprintf(err, errsz, "out of memory");
-		return -1;
-	}
-	while (got < c->csize) {
-		ssize_t r = pread(p->fd, buf->buf + got, c->csize - got, (off_t)(c->off + got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return fail(err, errsz, p->path, c->off, "%s", r < 0 ? strerror(errno) : "short read");
-		got += (size_t)r;
-	}
-	return decode(p, b, c, (const unsigned char *)buf->buf, d, zctx, err, errsz);
-}
-
 static int
 col_off_cmp(const void *a, const void *b)
 {
@@ -763,35 +737,33 @@ idx_cols_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
 	qsort(cols, n, sizeof(*cols), col_off_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
 		uint64_t start = cols[i].off, end = start + cols[i].csize;
+		const unsigned char *base = p->map + start;
 		size_t got = 0;
 
 		for (j = i + 1; j < n && cols[j].off == end && end - start + cols[j].csize <= JOIN_MAX; j++)
 			end += cols[j].csize;
-		if (p->fd < 0 || j == i + 1) {
-			/* one column, or no descriptor: each on its own (the mapping) */
-			for (size_t k = i; k < j; k++)
-				if (idx_col_decode_pread(p, b, &cols[k], &decs[cols[k].field], buf, zctx,
-				    err, errsz) < 0)
-					return -1;
-			continue;
-		}
-		buf->len = 0;
-		if (sb_grow(buf, (size_t)(end - start)) < 0) {
-			snprintf(err, errsz, "out of memory");
-			return -1;
-		}
-		while (got < end - start) {
-			ssize_t r = pread(p->fd, buf->buf + got, (size_t)(end - start) - got, (off_t)(start + got));
+		if (p->fd >= 0) {
+			buf->len = 0;
+			if (sb_grow(buf, (size_t)(end - start)) < 0) {
+				snprintf(err, errsz, "out of memory");
+				return -1;
+			}
+			while (got < end - start) {
+				ssize_t r = pread(p->fd, buf->buf + got, (size_t)(end - start) - got,
+				    (off_t)(start + got));
 
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return fail(err, errsz, p->path, start, "%s", r < 0 ? strerror(errno) : "short read");
-			got += (size_t)r;
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					return fail(err, errsz, p->path, start, "%s",
+					    r < 0 ? strerror(errno) : "short read");
+				got += (size_t)r;
+			}
+			base = (const unsigned char *)buf->buf;
 		}
 		for (size_t k = i; k < j; k++)
-			if (decode(p, b, &cols[k], (const unsigned char *)buf->buf + (cols[k].off - start),
-			    &decs[cols[k].field], zctx, err, errsz) < 0)
+			if (decode(p, b, &cols[k], base + (cols[k].off - start), &decs[cols[k].field],
+			    zctx, err, errsz) < 0)
 				return -1;
 	}
 	return 0;

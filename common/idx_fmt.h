@@ -171,19 +171,13 @@ struct idx_dec {
 int idx_col_decode(const struct idx_part *p, const struct idx_pblock *b,
     const struct idx_col *c, struct idx_dec *d, void *zctx, char *err, size_t errsz);
 /*
- * The same, reading the column's bytes with pread into buf (kept for
- * the next call) instead of touching the mapping: cheaper for a column
- * here and there than a page fault each, which some VMs make costly.
- * Falls back to the mapping when p has no descriptor.
- */
-int idx_col_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
-    const struct idx_col *c, struct idx_dec *d, struct sb *buf, void *zctx,
-    char *err, size_t errsz);
-/*
  * The n columns cols[] of block b (reordered by offset), each decoded
- * into decs[its field], with one pread for columns that lie back to back
- * (a writer puts a block's small columns together).  0, or -1 with err
- * for the first that fails.
+ * into decs[its field], read with pread into buf (kept for the next
+ * call) instead of touching the mapping: cheaper for a block here and
+ * there than a page fault per column, which some VMs make costly.
+ * Columns that lie back to back come in one read (a writer puts a
+ * block's small columns together).  Without a descriptor in p, the
+ * mapping serves.  0, or -1 with err for the first that fails.
  */
 int idx_cols_decode_pread(const struct idx_part *p, const struct idx_pblock *b,
     struct idx_col *cols, size_t n, struct idx_dec *decs, struct sb *buf, void *zctx,

@@ -383,7 +383,7 @@ write_col(struct idx_pw *w, uint32_t fid, unsigned enc, const struct sb *raw, st
 	size_t bound = ZSTD_compressBound(raw->len), zn = 0, bsize = 0;
 	int stored = enc == IDX_ENC_UUID || raw->len <= STORE_MAX;
 
-	if (sb_grow(&w->z, bound > raw->len ? bound : raw->len) < 0)
+	if (sb_grow(&w->z, bound) < 0)	/* bound >= raw->len: room to store it too */
 		return -1;
 	if (!stored) {
 		zn = ZSTD_compressCCtx(w->zc, w->z.buf, w->z.cap, raw->buf ? raw->buf : "", raw->len, w->level);

@@ -116,7 +116,7 @@ open_parts(struct idx *ix, const struct idx_man *m, char *err, size_t errsz)
 			goto oom;
 		ix->nparts++;
 		/*
-		 * A descriptor for pread (idx_col_decode_pread), for up to a
+		 * A descriptor for pread (idx_cols_decode_pread), for up to a
 		 * quarter of the open files allowed (256 at most): opening the
 		 * next part needs one too, and so does the caller; the others
 		 * are read through their mapping only.  The
