@@ -694,3 +694,19 @@ logalert: <stdin>:2: no usable _time (see --time-field, or --clock now)" ]
 	run -0 logalert --help
 	[[ "$output" == "usage: logalert -r rules"* ]]
 }
+
+@test "logalert: a word is found at every offset of the line and at its end; near misses and binary bytes are not matches" {
+	# the raw-line pre-filter (tok_find) must never drop a record the query matches
+	cat > r.conf <<-'EOF2'
+	[core]
+	query = coredump | stats count()
+	threshold = 1000
+	window = 1h
+	EOF2
+	pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+	for i in $(seq 0 40); do r "$i" "\"_msg\":\"${pad:0:$i} coredump\""; done > in
+	# first and last bytes right, middle wrong; the word cut by the line's end; binary bytes
+	{ r 50 '"_msg":"cxxxxxxp coredum"'; r 51 '"_msg":"coredumpx"'; printf '\x00\x01coredump\xff\n'; } >> in
+	run -0 --separate-stderr logalert -r r.conf -q --summary < in
+	[ "$(jq -c '.summary | [.records, .malformed, .rules[0].matched]' <<<"$output")" = '[44,1,41]' ]
+}
